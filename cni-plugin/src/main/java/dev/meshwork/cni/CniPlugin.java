@@ -1,7 +1,9 @@
 package dev.meshwork.cni;
 
 import dev.meshwork.cni.agent.Agent;
+import dev.meshwork.cni.agent.AgentAnswer;
 import dev.meshwork.cni.agent.AgentConnector;
+import dev.meshwork.cni.agent.AgentRequest;
 import dev.meshwork.cni.json.Json;
 import dev.meshwork.cni.json.JsonException;
 import dev.meshwork.cni.spec.CniCommand;
@@ -11,15 +13,13 @@ import dev.meshwork.cni.spec.CniException;
 import dev.meshwork.cni.spec.CniOutput;
 import dev.meshwork.cni.spec.CniVersion;
 import dev.meshwork.cni.spec.NetworkConfig;
-import dev.meshwork.proto.v1.Attachment;
-import dev.meshwork.proto.v1.CniRequest;
-import dev.meshwork.proto.v1.CniResponse;
-import com.google.protobuf.ByteString;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -77,16 +77,16 @@ public final class CniPlugin {
     CniCommand verb = env.command();
     requireVerbAllowed(verb, config);
     long started = System.nanoTime();
-    CniRequest request = request(env, config);
+    AgentRequest request = request(env, config);
     if (log.enabled(NetworkConfig.LogLevel.DEBUG)) {
       log.debug("netns=" + env.netns() + " args=" + env.args() + " agent=" + config.agentSocket());
     }
-    CniResponse response;
+    AgentAnswer answer;
     Duration deadline = verb == CniCommand.STATUS
         ? min(STATUS_DEADLINE, config.agentTimeout())
         : config.agentTimeout();
     try (Agent agent = connector.connect(config.agentSocket())) {
-      response = agent.call(verb, request, deadline);
+      answer = agent.call(verb, request, deadline);
     } catch (CniException e) {
       if (verb == CniCommand.STATUS && e.error().code() == CniError.TRY_AGAIN_LATER) {
         // For STATUS the specification has its own code: the plugin cannot serve ADDs now.
@@ -96,32 +96,19 @@ public final class CniPlugin {
       throw e;
     }
     long tookMs = (System.nanoTime() - started) / 1_000_000;
-    switch (response.getOutcomeCase()) {
-      case ERROR -> {
-        var agentError = response.getError();
-        if (agentError.getCode() == 0) {
-          throw new CniException(CniError.AGENT_BAD_RESPONSE,
-              "meshwork agent answered " + verb + " with an error without a code",
-              "agent message: " + agentError.getMsg() + " " + agentError.getDetails());
-        }
-        // The agent's own error, passed through unchanged: it knows what went wrong.
-        throw new CniException(new CniError(agentError.getCode(), agentError.getMsg(),
-            agentError.getDetails()), null);
-      }
-      case RESULT -> {
+    return switch (answer) {
+      // The agent's own error, passed through unchanged: it knows what went wrong.
+      case AgentAnswer.Failure failure -> throw new CniException(failure.error(), null);
+      case AgentAnswer.Success success -> {
         if (verb == CniCommand.ADD) {
-          stdout.print(CniOutput.result(config.cniVersion(), response.getResult()));
+          stdout.print(CniOutput.result(config.cniVersion(), success.result()));
           stdout.flush();
         }
         // DEL, CHECK, STATUS and GC print nothing on success.
         log.info("ok in " + tookMs + " ms");
-        return 0;
+        yield 0;
       }
-      default -> throw new CniException(CniError.AGENT_BAD_RESPONSE,
-          "meshwork agent answered " + verb + " with neither a result nor an error",
-          "the agent at " + config.agentSocket() + " sent an empty CniResponse; agent and plugin"
-              + " versions may not match");
-    }
+    };
   }
 
   /** The spec's per-verb conditions on the configuration (CHECK needs prevResult, ...). */
@@ -148,22 +135,15 @@ public final class CniPlugin {
     }
   }
 
-  private static CniRequest request(CniEnvironment env, NetworkConfig config) {
-    CniRequest.Builder request = CniRequest.newBuilder()
-        .setContainerId(env.containerId())
-        .setNetns(env.netns())
-        .setIfname(env.ifname())
-        .putAllArgs(env.args())
-        .setNetworkName(config.name())
-        .setCniVersion(config.cniVersion().text())
-        .setConfigJson(ByteString.copyFrom(config.raw()));
+  private static AgentRequest request(CniEnvironment env, NetworkConfig config) {
+    List<AgentRequest.Attachment> attachments = new ArrayList<>();
     if (config.validAttachments() != null) {
       for (NetworkConfig.Attachment a : config.validAttachments()) {
-        request.addValidAttachments(
-            Attachment.newBuilder().setContainerId(a.containerId()).setIfname(a.ifname()));
+        attachments.add(new AgentRequest.Attachment(a.containerId(), a.ifname()));
       }
     }
-    return request.build();
+    return new AgentRequest(env.containerId(), env.netns(), env.ifname(), env.args(),
+        config.name(), config.cniVersion().text(), config.raw(), attachments);
   }
 
   private static int fail(PrintStream stdout, CniVersion version, CniError error, CniLog log) {

@@ -1,11 +1,6 @@
 package dev.meshwork.cni.spec;
 
 import dev.meshwork.cni.json.Json;
-import dev.meshwork.proto.v1.CniDns;
-import dev.meshwork.proto.v1.CniInterface;
-import dev.meshwork.proto.v1.CniIpConfig;
-import dev.meshwork.proto.v1.CniResult;
-import dev.meshwork.proto.v1.CniRoute;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -33,28 +28,28 @@ public final class CniOutput {
     Json.ObjectBuilder out = Json.object().put("cniVersion", version.text());
 
     List<Object> interfaces = new ArrayList<>();
-    for (CniInterface itf : result.getInterfacesList()) {
-      Json.ObjectBuilder o = Json.object().put("name", itf.getName());
-      o.putIfNotEmpty("mac", itf.getMac());
-      if (version.atLeast(CniVersion.V1_1_0) && itf.getMtu() > 0) {
-        o.put("mtu", (long) itf.getMtu());
+    for (CniResult.Interface itf : result.interfaces()) {
+      Json.ObjectBuilder o = Json.object().put("name", itf.name());
+      o.putIfNotEmpty("mac", itf.mac());
+      if (version.atLeast(CniVersion.V1_1_0) && itf.mtu() > 0) {
+        o.put("mtu", itf.mtu());
       }
-      o.putIfNotEmpty("sandbox", itf.getSandbox());
+      o.putIfNotEmpty("sandbox", itf.sandbox());
       interfaces.add(o.build());
     }
     out.putIfNotEmpty("interfaces", interfaces);
 
     List<Object> ips = new ArrayList<>();
-    for (CniIpConfig ip : result.getIpsList()) {
+    for (CniResult.IpConfig ip : result.ips()) {
       Json.ObjectBuilder o = Json.object();
       if (version == CniVersion.V0_4_0) {
-        o.put("version", ip.getAddress().indexOf(':') >= 0 ? "6" : "4");
+        o.put("version", ip.address().indexOf(':') >= 0 ? "6" : "4");
       }
-      o.put("address", ip.getAddress());
-      o.putIfNotEmpty("gateway", ip.getGateway());
+      o.put("address", ip.address());
+      o.putIfNotEmpty("gateway", ip.gateway());
       // A negative index means "not tied to an interface" (the member is optional in CNI).
-      if (ip.getInterfaceIndex() >= 0 && result.getInterfacesCount() > 0) {
-        o.put("interface", ip.getInterfaceIndex());
+      if (ip.interfaceIndex() >= 0 && !result.interfaces().isEmpty()) {
+        o.put("interface", ip.interfaceIndex());
       }
       ips.add(o.build());
     }
@@ -62,23 +57,21 @@ public final class CniOutput {
     out.put("ips", ips);
 
     List<Object> routes = new ArrayList<>();
-    for (CniRoute route : result.getRoutesList()) {
-      routes.add(Json.object().put("dst", route.getDst()).putIfNotEmpty("gw", route.getGw())
-          .build());
+    for (CniResult.Route route : result.routes()) {
+      routes.add(Json.object().put("dst", route.dst()).putIfNotEmpty("gw", route.gw()).build());
     }
     out.putIfNotEmpty("routes", routes);
 
-    Map<String, Object> dns = dns(result.getDns());
-    out.put("dns", dns);
+    out.put("dns", dns(result.dns()));
     return Json.write(out.build());
   }
 
-  private static Map<String, Object> dns(CniDns dns) {
+  private static Map<String, Object> dns(CniResult.Dns dns) {
     return Json.object()
-        .putIfNotEmpty("nameservers", dns.getNameserversList())
-        .putIfNotEmpty("domain", dns.getDomain())
-        .putIfNotEmpty("search", dns.getSearchList())
-        .putIfNotEmpty("options", dns.getOptionsList())
+        .putIfNotEmpty("nameservers", dns.nameservers())
+        .putIfNotEmpty("domain", dns.domain())
+        .putIfNotEmpty("search", dns.search())
+        .putIfNotEmpty("options", dns.options())
         .build();
   }
 
