@@ -40,6 +40,15 @@ public final class FakeAgent implements AutoCloseable {
   /** A received call. */
   public record Call(CniCommand verb, CniRequest request) {}
 
+  // grpc-java sets SO_KEEPALIVE on every accepted channel; Unix sockets have no such option and
+  // Netty warns once per connection. Kept in a field so the setting is not garbage-collected.
+  private static final java.util.logging.Logger BOOTSTRAP_LOG =
+      java.util.logging.Logger.getLogger("io.netty.bootstrap.AbstractBootstrap");
+
+  static {
+    BOOTSTRAP_LOG.setLevel(java.util.logging.Level.SEVERE);
+  }
+
   private final Path socket;
   private final EventLoopGroup group;
   private final Server server;
