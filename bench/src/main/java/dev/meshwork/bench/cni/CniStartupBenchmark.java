@@ -29,7 +29,8 @@ import java.util.regex.Pattern;
  * </ul>
  *
  * Every ADD must succeed with an address no other ADD got. Usage: {@code CniStartupBenchmark
- * <launcher> [--runs 50] [--warmup 5] [--concurrency 20] [--rounds 10] [--add-delay-ms 0]}.
+ * <launcher> [--runs 50] [--warmup 5] [--concurrency 20] [--rounds 10] [--add-delay-ms 0]
+ * [--pause-ms 0]}.
  */
 public final class CniStartupBenchmark {
 
@@ -51,25 +52,32 @@ public final class CniStartupBenchmark {
           + " [--concurrency N] [--rounds N] [--add-delay-ms N]");
       System.exit(2);
     }
+    FakeCniAgent.quietLogging();
     Path launcher = Path.of(args[0]).toAbsolutePath();
     int runs = intOption(args, "--runs", 50);
     int warmup = intOption(args, "--warmup", 5);
     int concurrency = intOption(args, "--concurrency", 20);
     int rounds = intOption(args, "--rounds", 10);
     int delay = intOption(args, "--add-delay-ms", 0);
+    // A pause between runs and rounds, so that a run under a real-time scheduling class
+    // (chrt, see docs/benchmarks.md) never holds the CPUs for long.
+    int pause = intOption(args, "--pause-ms", 0);
 
     Path dir = Files.createTempDirectory("mwcni-bench");
     Path socket = dir.resolve("agent.sock");
     try (FakeCniAgent agent = new FakeCniAgent(socket, delay)) {
       CniStartupBenchmark bench = new CniStartupBenchmark(launcher, socket);
-      System.out.printf(Locale.ROOT, "launcher %s, fake agent ADD delay %d ms, %d cores%n",
-          launcher, delay, Runtime.getRuntime().availableProcessors());
+      System.out.printf(Locale.ROOT,
+          "launcher %s, fake agent ADD delay %d ms, %d cores, load average %s%n", launcher,
+          delay, Runtime.getRuntime().availableProcessors(), loadAverage());
       for (int i = 0; i < warmup; i++) {
         bench.add();
+        Thread.sleep(pause);
       }
       long[] sequential = new long[runs];
       for (int i = 0; i < runs; i++) {
         sequential[i] = bench.add();
+        Thread.sleep(pause);
       }
       report("sequential ADD", sequential);
 
@@ -79,6 +87,7 @@ public final class CniStartupBenchmark {
         for (int r = 0; r < rounds; r++) {
           long[] round = bench.concurrentRound(pool, concurrency);
           System.arraycopy(round, 0, concurrent, r * concurrency, concurrency);
+          Thread.sleep(pause);
         }
       } finally {
         pool.shutdownNow();
@@ -89,6 +98,14 @@ public final class CniStartupBenchmark {
     } finally {
       Files.deleteIfExists(socket);
       Files.deleteIfExists(dir);
+    }
+  }
+
+  private static String loadAverage() {
+    try {
+      return Files.readString(Path.of("/proc/loadavg")).trim();
+    } catch (IOException e) {
+      return "unknown";
     }
   }
 
