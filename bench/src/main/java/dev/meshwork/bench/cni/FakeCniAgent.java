@@ -84,6 +84,14 @@ public final class FakeCniAgent implements AutoCloseable {
     quietLogging();
     long delay = args.length >= 3 && args[1].equals("--add-delay-ms") ? Long.parseLong(args[2]) : 0;
     try (FakeCniAgent agent = new FakeCniAgent(Path.of(args[0]), delay)) {
+      // On SIGTERM/Ctrl-C: stop serving and remove the socket file.
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        try {
+          agent.close();
+        } catch (IOException e) {
+          // exiting anyway
+        }
+      }));
       System.out.println("ready");
       System.out.flush();
       agent.server.awaitTermination();

@@ -41,9 +41,10 @@ public final class FakeAgent implements AutoCloseable {
   public record Call(CniCommand verb, CniRequest request) {}
 
   // grpc-java sets SO_KEEPALIVE on every accepted channel; Unix sockets have no such option and
-  // Netty warns once per connection. Kept in a field so the setting is not garbage-collected.
+  // Netty's ServerBootstrap warns once per connection. Kept in a field so that the level is not
+  // lost when the logger is garbage-collected.
   private static final java.util.logging.Logger BOOTSTRAP_LOG =
-      java.util.logging.Logger.getLogger("io.netty.bootstrap.AbstractBootstrap");
+      java.util.logging.Logger.getLogger("io.netty.bootstrap");
 
   static {
     BOOTSTRAP_LOG.setLevel(java.util.logging.Level.SEVERE);
