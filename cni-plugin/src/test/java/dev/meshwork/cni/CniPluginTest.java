@@ -385,6 +385,18 @@ class CniPluginTest {
     }
 
     @Test
+    void acceptsTheAttachmentsNameOfTheEarlierDraftThatLibcniAlsoSends() {
+      Map<String, String> env = new HashMap<>(Map.of("CNI_COMMAND", "GC", "CNI_PATH", "/opt/cni/bin"));
+      String config = configWith("1.1.0",
+          "\"cni.dev/attachments\":[{\"containerID\":\"c9\",\"ifname\":\"eth0\"}]");
+
+      assertThat(run(env, config).exit()).isZero();
+
+      assertThat(agent.calls().getFirst().request().getValidAttachments(0).getContainerId())
+          .isEqualTo("c9");
+    }
+
+    @Test
     void passesAnEmptyListWhenNothingIsValid() {
       Map<String, String> env = new HashMap<>(Map.of("CNI_COMMAND", "GC", "CNI_PATH", "/opt/cni/bin"));
 
@@ -503,6 +515,32 @@ class CniPluginTest {
 
       assertThat(outcome.code()).isEqualTo(7);
       assertThat((String) outcome.json().get("msg")).contains("log-level");
+    }
+
+    @Test
+    void aMissingTypeIsAnInvalidNetworkConfig() {
+      Outcome outcome = run(env("ADD", "c1"), "{\"cniVersion\":\"1.0.0\",\"name\":\"mesh\"}");
+
+      assertThat(outcome.code()).isEqualTo(7);
+      assertThat((String) outcome.json().get("msg")).contains("\"type\"");
+    }
+
+    @Test
+    void aNetworkNameTheSpecificationForbidsIsNamed() {
+      Outcome outcome = run(env("ADD", "c1"), config("1.0.0").replace("\"meshwork\"", "\"-mesh\""));
+
+      assertThat(outcome.code()).isEqualTo(7);
+      assertThat((String) outcome.json().get("msg")).contains("-mesh");
+    }
+
+    @Test
+    void aRelativeAgentSocketIsNamed() {
+      Outcome outcome = run(env("ADD", "c1"),
+          configWith("1.0.0", "\"agent-socket\":\"agent.sock\"").replace(
+              "\"agent-socket\":\"" + socket + "\",", ""));
+
+      assertThat(outcome.code()).isEqualTo(7);
+      assertThat((String) outcome.json().get("msg")).contains("agent-socket", "agent.sock");
     }
 
     @Test
