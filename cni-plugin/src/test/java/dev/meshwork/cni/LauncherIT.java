@@ -124,9 +124,51 @@ class LauncherIT {
     assertThat(run.stderr()).isEmpty();
   }
 
+  @Test
+  void usesJavaHomeWhenItIsJava25() throws Exception {
+    Path jdk = fakeJdk("25.0.1", "exec " + Path.of(System.getProperty("java.home"), "bin", "java")
+        + " \"$@\"");
+    Path launcher = copyLauncher(cniBin, home);
+
+    Run run = add(launcher, Map.of("JAVA_HOME", jdk.toString()), false);
+
+    assertThat(run.exit()).as(run.stdout() + run.stderr()).isZero();
+    assertThat(Files.readString(jdk.resolve("used"))).isEqualTo("yes\n");
+  }
+
+  @Test
+  void ignoresAJavaHomeOlderThan25() throws Exception {
+    Path fallback = Path.of("/usr/lib/jvm/temurin-25-jdk-amd64/bin/java");
+    org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(fallback),
+        "the launcher's default Java 25 (" + fallback + ") is not installed here");
+    Path jdk = fakeJdk("17.0.12", "exit 99");
+    Path launcher = copyLauncher(cniBin, home);
+
+    Run run = add(launcher, Map.of("JAVA_HOME", jdk.toString()), false);
+
+    assertThat(run.exit()).as(run.stdout() + run.stderr()).isZero();
+    assertThat(jdk.resolve("used")).doesNotExist();
+  }
+
   // ------------------------------------------------------------------------------------------
 
+  /** A JDK directory with a release file and a bin/java that records its use, then runs body. */
+  private Path fakeJdk(String version, String body) throws IOException {
+    Path jdk = Files.createDirectories(dir.resolve("jdk-" + version));
+    Files.writeString(jdk.resolve("release"),
+        "IMPLEMENTOR=\"test\"\nJAVA_VERSION=\"" + version + "\"\nJAVA_VERSION_DATE=\"2025-10-21\"\n");
+    Path java = Files.createDirectories(jdk.resolve("bin")).resolve("java");
+    Files.writeString(java, "#!/bin/sh\necho yes > " + jdk.resolve("used") + "\n" + body + "\n");
+    Files.setPosixFilePermissions(java, PosixFilePermissions.fromString("rwxr-xr-x"));
+    return jdk;
+  }
+
   private Run add(Path launcher, Map<String, String> extraEnv) throws Exception {
+    return add(launcher, extraEnv, true);
+  }
+
+  private Run add(Path launcher, Map<String, String> extraEnv, boolean pinJava)
+      throws Exception {
     Map<String, String> env = new HashMap<>(extraEnv);
     env.put("CNI_COMMAND", "ADD");
     env.put("CNI_CONTAINERID", "launcher0");
@@ -134,15 +176,22 @@ class LauncherIT {
     env.put("CNI_IFNAME", "eth0");
     env.put("CNI_PATH", cniBin.toString());
     return exec(launcher, env, "{\"cniVersion\":\"1.1.0\",\"name\":\"meshwork\","
-        + "\"type\":\"meshwork-cni\",\"agent-socket\":\"" + agent.socket() + "\"}");
+        + "\"type\":\"meshwork-cni\",\"agent-socket\":\"" + agent.socket() + "\"}", pinJava);
   }
 
   private Run exec(Path launcher, Map<String, String> env, String stdin) throws Exception {
+    return exec(launcher, env, stdin, true);
+  }
+
+  private Run exec(Path launcher, Map<String, String> env, String stdin, boolean pinJava)
+      throws Exception {
     ProcessBuilder pb = new ProcessBuilder(launcher.toString());
     // Like kubelet: a small environment, not the test JVM's.
     pb.environment().clear();
     pb.environment().put("PATH", "/usr/bin:/bin");
-    pb.environment().put("MESHWORK_JAVA_HOME", System.getProperty("java.home"));
+    if (pinJava) {
+      pb.environment().put("MESHWORK_JAVA_HOME", System.getProperty("java.home"));
+    }
     pb.environment().putAll(env);
     Process p = pb.start();
     try (var in = p.getOutputStream()) {
