@@ -11,6 +11,7 @@ import dev.meshwork.cni.spec.CniEnvironment;
 import dev.meshwork.cni.spec.CniError;
 import dev.meshwork.cni.spec.CniException;
 import dev.meshwork.cni.spec.CniOutput;
+import dev.meshwork.cni.spec.CniResult;
 import dev.meshwork.cni.spec.CniVersion;
 import dev.meshwork.cni.spec.NetworkConfig;
 import java.io.IOException;
@@ -70,6 +71,10 @@ public final class CniPlugin {
       return invoke(environment, config, log, stdout);
     } catch (CniException e) {
       return fail(stdout, errorVersion, e.error(), log);
+    } catch (RuntimeException e) {
+      // A bug of ours: still answer in CNI's format, so that the runtime shows what happened.
+      return fail(stdout, errorVersion, new CniError(CniError.PLUGIN_BUG,
+          "internal error in meshwork-cni", e.toString()), log);
     }
   }
 
@@ -105,7 +110,9 @@ public final class CniPlugin {
           stdout.flush();
         }
         // DEL, CHECK, STATUS and GC print nothing on success.
-        log.info("ok in " + tookMs + " ms");
+        log.info("ok in " + tookMs + " ms" + (verb == CniCommand.ADD
+            ? ", ips " + success.result().ips().stream().map(CniResult.IpConfig::address).toList()
+            : ""));
         yield 0;
       }
     };

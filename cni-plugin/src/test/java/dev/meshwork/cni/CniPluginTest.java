@@ -652,15 +652,31 @@ class CniPluginTest {
     }
 
     @Test
+    void aBugInThePluginIsStillAnsweredInCniFormat() {
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      int exit = new CniPlugin(path -> {
+        throw new IllegalStateException("connector broke");
+      }).run(env("ADD", "c1"), new ByteArrayInputStream(config("1.0.0").getBytes(
+          StandardCharsets.UTF_8)), new PrintStream(out, true, StandardCharsets.UTF_8));
+
+      Map<String, Object> error = Json.parseObject(out.toString(StandardCharsets.UTF_8));
+      assertThat(exit).isEqualTo(1);
+      assertThat(((Number) error.get("code")).intValue()).isEqualTo(103);
+      assertThat((String) error.get("details")).contains("connector broke");
+    }
+
+    @Test
     void writesItsLogToTheConfiguredFile() throws IOException {
       Path log = dir.resolve("cni.log");
       run(env("ADD", "c1"), configWith("1.0.0", "\"log-file\":\"" + log + "\",\"log-level\":\"debug\""));
-      run(env("ADD", "c2"), configWith("1.0.0", "\"log-file\":\"" + log + "\"")
-          .replace("\"cniVersion\":\"1.0.0\"", "\"cniVersion\":\"0.3.0\""));
+      agent.answerError(CniCommand.ADD, 3, "unknown container", "c2 is gone");
+      run(env("ADD", "c2"), configWith("1.0.0", "\"log-file\":\"" + log + "\""));
 
       String text = Files.readString(log);
       assertThat(text).contains("ADD container=c1 ifname=eth0 network=meshwork", "ok in",
-          "netns=/var/run/netns/c1");
+          "ips [10.244.1.2/32]", "netns=/var/run/netns/c1");
+      assertThat(text).contains(
+          "ADD container=c2 ifname=eth0 network=meshwork failed with code 3: unknown container");
     }
   }
 }

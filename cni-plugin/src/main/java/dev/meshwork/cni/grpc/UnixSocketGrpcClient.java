@@ -81,6 +81,7 @@ public final class UnixSocketGrpcClient {
       throw new GrpcStatusException(GrpcStatusException.INTERNAL,
           "cannot open a Unix socket: " + e.getMessage(), e);
     }
+    long start = System.nanoTime();
     Watchdog watchdog = new Watchdog(channel, deadline);
     try (channel) {
       try {
@@ -99,6 +100,13 @@ public final class UnixSocketGrpcClient {
       }
       throw new GrpcStatusException(GrpcStatusException.UNAVAILABLE,
           "connection to " + socketPath + " failed: " + describe(e), e);
+    } catch (GrpcStatusException e) {
+      // The server learned our deadline from grpc-timeout and may give up first, cancelling the
+      // stream: once the deadline has passed, that is the deadline, not a cancellation.
+      if (System.nanoTime() - start >= deadline.toNanos()) {
+        throw watchdog.exceeded(e);
+      }
+      throw e;
     } finally {
       watchdog.cancel();
     }
@@ -341,9 +349,7 @@ public final class UnixSocketGrpcClient {
         case RST_STREAM -> {
           if (stream == STREAM) {
             int error = payload.length >= 4 ? readInt(payload, 0) : -1;
-            // RFC 9113 error REFUSED_STREAM (7) means nothing was processed: safe to retry.
-            throw new GrpcStatusException(
-                error == 7 ? GrpcStatusException.UNAVAILABLE : GrpcStatusException.INTERNAL,
+            throw new GrpcStatusException(fromHttp2Error(error),
                 "server reset the stream (HTTP/2 error " + error + ")");
           }
         }
@@ -483,6 +489,17 @@ public final class UnixSocketGrpcClient {
         channel.write(buffer);
       }
     }
+  }
+
+  /** An HTTP/2 error code in RST_STREAM as a gRPC status (gRPC's PROTOCOL-HTTP2.md). */
+  static int fromHttp2Error(int error) {
+    return switch (error) {
+      case 0x7 -> GrpcStatusException.UNAVAILABLE; // REFUSED_STREAM: nothing was processed
+      case 0x8 -> GrpcStatusException.CANCELLED; // CANCEL
+      case 0xb -> GrpcStatusException.RESOURCE_EXHAUSTED; // ENHANCE_YOUR_CALM
+      case 0xc -> GrpcStatusException.PERMISSION_DENIED; // INADEQUATE_SECURITY
+      default -> GrpcStatusException.INTERNAL;
+    };
   }
 
   static int fromHttpStatus(String status) {

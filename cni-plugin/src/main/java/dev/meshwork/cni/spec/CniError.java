@@ -30,6 +30,9 @@ public record CniError(int code, String msg, String details) {
   public static final int AGENT_CALL_FAILED = 100;
   /** 101: the agent answered with something that is neither a result nor a CNI error. */
   public static final int AGENT_BAD_RESPONSE = 101;
+  // 102 is the launcher's: the plugin's files were not found (bin/meshwork-cni).
+  /** 103: a bug in the plugin itself (an unexpected exception). */
+  public static final int PLUGIN_BUG = 103;
 
   public CniError {
     if (code <= 0) {

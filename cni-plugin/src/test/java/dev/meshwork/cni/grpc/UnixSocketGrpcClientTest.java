@@ -154,6 +154,33 @@ class UnixSocketGrpcClientTest {
   }
 
   @Test
+  void reportsAServerThatGivesUpAtTheDeadlineAsDeadlineExceeded() {
+    // grpc-java cancels the stream itself when the grpc-timeout we sent runs out; whichever side
+    // notices first, the call ends with DEADLINE_EXCEEDED.
+    agent.answer(CniCommand.ADD, r -> {
+      try {
+        Thread.sleep(600);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      return CniResponse.getDefaultInstance();
+    });
+    for (int i = 0; i < 3; i++) {
+      assertThatThrownBy(() -> client.call(ADD, new byte[0], Duration.ofMillis(100)))
+          .isInstanceOfSatisfying(GrpcStatusException.class,
+              e -> assertThat(e.code()).isEqualTo(GrpcStatusException.DEADLINE_EXCEEDED));
+    }
+  }
+
+  @Test
+  void mapsStreamResetsAsGrpcDoes() {
+    assertThat(UnixSocketGrpcClient.fromHttp2Error(0x8)).isEqualTo(GrpcStatusException.CANCELLED);
+    assertThat(UnixSocketGrpcClient.fromHttp2Error(0x7))
+        .isEqualTo(GrpcStatusException.UNAVAILABLE);
+    assertThat(UnixSocketGrpcClient.fromHttp2Error(0x2)).isEqualTo(GrpcStatusException.INTERNAL);
+  }
+
+  @Test
   void mapsHttpStatusesWithoutGrpcStatus() {
     assertThat(UnixSocketGrpcClient.fromHttpStatus("404"))
         .isEqualTo(GrpcStatusException.UNIMPLEMENTED);
