@@ -463,6 +463,21 @@ class CniPluginTest {
     }
 
     @Test
+    void rejectsARequestThatIsNotJson() {
+      Outcome outcome = run(new HashMap<>(Map.of("CNI_COMMAND", "VERSION")), "cniVersion=1.0.0");
+
+      assertThat(outcome.code()).isEqualTo(6);
+    }
+
+    @Test
+    void rejectsACniVersionThatIsNotAString() {
+      Outcome outcome = run(new HashMap<>(Map.of("CNI_COMMAND", "VERSION")), "{\"cniVersion\":1}");
+
+      assertThat(outcome.code()).isEqualTo(6);
+      assertThat((String) outcome.json().get("details")).contains("a number");
+    }
+
+    @Test
     void answersWithTheLatestVersionWhenStdinIsEmpty() {
       Outcome outcome = run(new HashMap<>(Map.of("CNI_COMMAND", "VERSION")), "");
 
