@@ -110,9 +110,12 @@ public final class CniPlugin {
           stdout.flush();
         }
         // DEL, CHECK, STATUS and GC print nothing on success.
-        log.info("ok in " + tookMs + " ms" + (verb == CniCommand.ADD
-            ? ", ips " + success.result().ips().stream().map(CniResult.IpConfig::address).toList()
-            : ""));
+        if (log.enabled(NetworkConfig.LogLevel.INFO)) {
+          log.info("ok in " + tookMs + " ms" + (verb == CniCommand.ADD
+              ? ", ips " + success.result().ips().stream().map(CniResult.IpConfig::address)
+                  .toList()
+              : ""));
+        }
         yield 0;
       }
     };
