@@ -453,8 +453,8 @@ public final class EtcdExtension implements BeforeAllCallback, AfterAllCallback,
         "--initial-cluster-state=new",
         "--logger=zap",
         "--log-outputs=stderr",
-        "--heartbeat-interval=50",
-        "--election-timeout=500"));
+        "--heartbeat-interval=10",
+        "--election-timeout=100"));
     if (tlsEnabled) {
       command.addAll(List.of(
           "--cert-file=" + serverCertificate.certFile(),

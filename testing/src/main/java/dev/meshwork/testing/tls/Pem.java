@@ -4,6 +4,14 @@ import java.io.IOException;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.security.PrivateKey;
+import java.security.PublicKey;
+import java.security.interfaces.ECPrivateKey;
+import java.security.interfaces.RSAPrivateKey;
+import org.bouncycastle.asn1.ASN1Encodable;
+import org.bouncycastle.asn1.ASN1BitString;
+import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
+import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
+import org.bouncycastle.util.io.pem.PemObject;
 import java.security.cert.X509Certificate;
 import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
 import org.bouncycastle.openssl.jcajce.JcaPKCS8Generator;
@@ -25,9 +33,27 @@ final class Pem {
     }
   }
 
-  /** {@code BEGIN RSA PRIVATE KEY} or {@code BEGIN EC PRIVATE KEY}. */
-  static String traditionalKey(PrivateKey key) {
-    return write(key);
+  /**
+   * {@code BEGIN RSA PRIVATE KEY} (PKCS#1) or {@code BEGIN EC PRIVATE KEY} (SEC 1, with the named
+   * curve and the public key, as openssl writes it and Go's crypto/tls requires).
+   */
+  static String traditionalKey(PrivateKey key, PublicKey publicKey) {
+    try {
+      PrivateKeyInfo info = PrivateKeyInfo.getInstance(key.getEncoded());
+      if (key instanceof ECPrivateKey ec) {
+        ASN1Encodable curve = info.getPrivateKeyAlgorithm().getParameters();
+        ASN1BitString point = SubjectPublicKeyInfo.getInstance(publicKey.getEncoded()).getPublicKeyData();
+        int orderBits = ec.getParams().getOrder().bitLength();
+        byte[] sec1 = new org.bouncycastle.asn1.sec.ECPrivateKey(orderBits, ec.getS(), point, curve).getEncoded();
+        return write(new PemObject("EC PRIVATE KEY", sec1));
+      }
+      if (key instanceof RSAPrivateKey) {
+        return write(new PemObject("RSA PRIVATE KEY", info.parsePrivateKey().toASN1Primitive().getEncoded()));
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot encode private key", e);
+    }
+    throw new IllegalArgumentException("no traditional PEM form for " + key.getAlgorithm() + " keys");
   }
 
   private static String write(Object object) {
