@@ -53,7 +53,8 @@ import org.slf4j.LoggerFactory;
  *
  * A test can {@link #stop()}, {@link #start()} (same ports and data), {@link #restart()}, {@link
  * #kill()} (a crash), {@link #compact()} or {@link #wipe()} it (an empty etcd with a new cluster id
- * on the same port). A class-wide etcd a test left stopped is started again before the next test.
+ * on the same port), or {@link #pause()} it (a hung server). A class-wide etcd a test left stopped
+ * or paused is started or resumed before the next test.
  * Outside JUnit, call {@link #start()} and {@link #close()} directly.
  *
  * <p>The process is ended by its pid only; its output goes to {@code etcd.log} in its temp
@@ -99,6 +100,7 @@ public final class EtcdExtension implements BeforeAllCallback, AfterAllCallback,
   private IssuedCertificate clientCertificate;
   private HttpClient http;
   private volatile Process process;
+  private volatile boolean paused;
   private Scope scope;
   private int classDepth;
 
@@ -152,6 +154,9 @@ public final class EtcdExtension implements BeforeAllCallback, AfterAllCallback,
   public synchronized void beforeEach(ExtensionContext context) {
     if (scope == null) {
       scope = Scope.METHOD;
+    }
+    if (paused) {
+      resume(); // a test left its class-wide etcd frozen
     }
     if (!isRunning()) {
       start();
@@ -279,6 +284,9 @@ public final class EtcdExtension implements BeforeAllCallback, AfterAllCallback,
     if (running == null) {
       return;
     }
+    if (paused) {
+      resume();
+    }
     running.destroy();
     try {
       if (!running.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
@@ -291,6 +299,7 @@ public final class EtcdExtension implements BeforeAllCallback, AfterAllCallback,
       Thread.currentThread().interrupt();
     } finally {
       process = null;
+      paused = false;
       RUNNING.remove(this);
     }
   }
@@ -308,8 +317,32 @@ public final class EtcdExtension implements BeforeAllCallback, AfterAllCallback,
       Thread.currentThread().interrupt();
     } finally {
       process = null;
+      paused = false;
       RUNNING.remove(this);
     }
+  }
+
+  /**
+   * Freezes etcd with SIGSTOP: its port stays open but nothing answers, like a hung or partitioned
+   * server (clients time out instead of being refused). {@link #resume()} thaws it.
+   */
+  public synchronized void pause() {
+    signal("STOP");
+    paused = true;
+  }
+
+  /** Thaws an etcd frozen by {@link #pause()} (SIGCONT). */
+  public synchronized void resume() {
+    signal("CONT");
+    paused = false;
+  }
+
+  public boolean isPaused() {
+    return paused;
+  }
+
+  private void signal(String signal) {
+    Command.run("kill", "-" + signal, Integer.toString(pid())).orThrow();
   }
 
   public synchronized void restart() {
@@ -494,7 +527,8 @@ public final class EtcdExtension implements BeforeAllCallback, AfterAllCallback,
         RUNNING.remove(this);
         String tail = logTail(logOffset);
         if (tail.contains("address already in use")) {
-          throw new PortInUseException();
+          throw new PortInUseException("etcd " + name + " cannot bind 127.0.0.1:" + clientPort + " or :" + peerPort
+              + ": another process took the port; log tail:\n" + tail);
         }
         System.err.println("etcd " + name + " exited with " + running.exitValue() + " while starting; log tail:\n" + tail);
         throw new IllegalStateException("etcd " + name + " exited with " + running.exitValue() + " while starting; log tail:\n" + tail);
@@ -617,9 +651,9 @@ public final class EtcdExtension implements BeforeAllCallback, AfterAllCallback,
   }
 
   /** etcd could not bind a port another process took between our probe and its start. */
-  private static final class PortInUseException extends RuntimeException {
-    PortInUseException() {
-      super("address already in use", null, false, false);
+  private static final class PortInUseException extends IllegalStateException {
+    PortInUseException(String message) {
+      super(message);
     }
   }
 }

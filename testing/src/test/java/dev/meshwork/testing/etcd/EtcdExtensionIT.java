@@ -160,4 +160,34 @@ class EtcdExtensionIT {
           .hasMessageContaining("request is too large");
     }
   }
+
+  @Test
+  void pausedEtcdKeepsItsPortButAnswersNothingUntilResumed() {
+    etcd.put("paused/key", "v");
+
+    etcd.pause();
+    try {
+      assertThat(etcd.isPaused()).isTrue();
+      CommandResult hung = etcd.etcdctl("--command-timeout=300ms", "get", "paused/key");
+      assertThat(hung.succeeded()).isFalse();
+      assertThat(hung.stderr()).contains("deadline exceeded");
+    } finally {
+      etcd.resume();
+    }
+
+    assertThat(etcd.get("paused/key")).isPresent();
+  }
+
+  @Test
+  void stopEndsEvenAPausedEtcd() {
+    try (EtcdExtension frozen = EtcdExtension.plain()) {
+      frozen.start();
+      long pid = frozen.pid();
+      frozen.pause();
+
+      frozen.stop();
+
+      assertThat(ProcessHandle.of(pid)).isEmpty();
+    }
+  }
 }
