@@ -95,9 +95,13 @@ public final class EtcdExtension implements BeforeAllCallback, AfterAllCallback,
   private int clientPort;
   private int peerPort;
   private int generation;
+  /** Server files given by the caller ({@link #tls(ServerTlsFiles, TlsFiles)}), or null to generate a CA. */
+  private final ServerTlsFiles givenServer;
+  private final TlsFiles givenClient;
   private TestCertificates certificates;
-  private IssuedCertificate serverCertificate;
   private IssuedCertificate clientCertificate;
+  private ServerTlsFiles serverFiles;
+  private TlsFiles clientFiles;
   private HttpClient http;
   private volatile Process process;
   private volatile boolean paused;
@@ -105,7 +109,13 @@ public final class EtcdExtension implements BeforeAllCallback, AfterAllCallback,
   private int classDepth;
 
   private EtcdExtension(boolean tlsEnabled) {
+    this(tlsEnabled, null, null);
+  }
+
+  private EtcdExtension(boolean tlsEnabled, ServerTlsFiles givenServer, TlsFiles givenClient) {
     this.tlsEnabled = tlsEnabled;
+    this.givenServer = givenServer;
+    this.givenClient = givenClient;
     this.name = "mwt-etcd-" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt());
   }
 
@@ -121,6 +131,16 @@ public final class EtcdExtension implements BeforeAllCallback, AfterAllCallback,
    */
   public static EtcdExtension tls() {
     return new EtcdExtension(true);
+  }
+
+  /**
+   * An etcd serving TLS with the caller's files, e.g. those a CA command under test wrote. It
+   * requires client certificates signed by {@code server.caCert()}; {@code client} is a valid client
+   * the extension uses for its own calls (health, put, compact) and hands out in {@link #tlsFiles()}.
+   * The files must exist when etcd starts; keys may be PKCS#8, PKCS#1 or SEC 1 PEM.
+   */
+  public static EtcdExtension tls(ServerTlsFiles server, TlsFiles client) {
+    return new EtcdExtension(true, server, client);
   }
 
   /** Adds etcd flags (e.g. {@code --auto-compaction-retention=1}); before the first start only. */
@@ -199,7 +219,7 @@ public final class EtcdExtension implements BeforeAllCallback, AfterAllCallback,
       return Optional.empty();
     }
     requirePrepared();
-    return Optional.of(new TlsFiles(certificates.caCertFile(), clientCertificate.certFile(), clientCertificate.keyFile()));
+    return Optional.of(clientFiles);
   }
 
   public boolean isTls() {
@@ -214,11 +234,14 @@ public final class EtcdExtension implements BeforeAllCallback, AfterAllCallback,
     if (!tlsEnabled) {
       throw new IllegalStateException("etcd " + name + " runs without TLS: use EtcdExtension.tls()");
     }
+    if (givenServer != null) {
+      throw new IllegalStateException("etcd " + name + " serves the caller's certificates: there is no generated CA");
+    }
     requirePrepared();
     return certificates;
   }
 
-  /** The client certificate of {@link #tlsFiles()}. */
+  /** The client certificate of {@link #tlsFiles()} (only for the generated CA of {@link #tls()}). */
   public synchronized IssuedCertificate clientCertificate() {
     certificates();
     return clientCertificate;
@@ -448,14 +471,19 @@ public final class EtcdExtension implements BeforeAllCallback, AfterAllCallback,
     }
     dataDir = directory.resolve("data");
     logFile = directory.resolve("etcd.log");
-    if (tlsEnabled) {
+    if (tlsEnabled && givenServer == null) {
       certificates = TestCertificates.create(directory.resolve("certs"), name + "-ca");
-      serverCertificate = certificates.server("server");
+      IssuedCertificate server = certificates.server("server");
       clientCertificate = certificates.client("client");
+      serverFiles = new ServerTlsFiles(certificates.caCertFile(), server.certFile(), server.keyFile());
+      clientFiles = new TlsFiles(certificates.caCertFile(), clientCertificate.certFile(), clientCertificate.keyFile());
+    } else if (tlsEnabled) {
+      serverFiles = givenServer;
+      clientFiles = givenClient;
     }
     HttpClient.Builder builder = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).version(HttpClient.Version.HTTP_1_1);
     if (tlsEnabled) {
-      builder.sslContext(certificates.sslContext(clientCertificate));
+      builder.sslContext(TestCertificates.sslContext(clientFiles.caCert(), clientFiles.clientCert(), clientFiles.clientKey()));
     }
     http = builder.build();
     pickPorts();
@@ -490,9 +518,9 @@ public final class EtcdExtension implements BeforeAllCallback, AfterAllCallback,
         "--election-timeout=100"));
     if (tlsEnabled) {
       command.addAll(List.of(
-          "--cert-file=" + serverCertificate.certFile(),
-          "--key-file=" + serverCertificate.keyFile(),
-          "--trusted-ca-file=" + certificates.caCertFile(),
+          "--cert-file=" + serverFiles.serverCert(),
+          "--key-file=" + serverFiles.serverKey(),
+          "--trusted-ca-file=" + serverFiles.caCert(),
           "--client-cert-auth"));
     }
     command.addAll(extraArgs);

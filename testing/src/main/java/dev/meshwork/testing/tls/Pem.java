@@ -3,7 +3,18 @@ package dev.meshwork.testing.tls;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.PrivateKey;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateException;
+import java.security.cert.CertificateFactory;
+import java.util.ArrayList;
+import java.util.List;
+import org.bouncycastle.openssl.PEMKeyPair;
+import org.bouncycastle.openssl.PEMParser;
+import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
 import java.security.PublicKey;
 import java.security.interfaces.ECPrivateKey;
 import java.security.interfaces.RSAPrivateKey;
@@ -19,6 +30,37 @@ import org.bouncycastle.openssl.jcajce.JcaPKCS8Generator;
 /** PEM text of certificates and keys. */
 final class Pem {
   private Pem() {}
+
+  /** Reads a PEM private key in any of PKCS#8, PKCS#1 (RSA) or SEC 1 (EC) form. */
+  static PrivateKey readPrivateKey(Path file) throws IOException {
+    try (PEMParser parser = new PEMParser(Files.newBufferedReader(file))) {
+      Object object = parser.readObject();
+      JcaPEMKeyConverter converter = new JcaPEMKeyConverter();
+      if (object instanceof PEMKeyPair pair) {
+        return converter.getKeyPair(pair).getPrivate();
+      }
+      if (object instanceof PrivateKeyInfo info) {
+        return converter.getPrivateKey(info);
+      }
+      throw new IOException(file + " holds no unencrypted private key (found " + (object == null ? "nothing" : object.getClass().getSimpleName()) + ")");
+    }
+  }
+
+  /** Reads every certificate of a PEM file. */
+  static List<X509Certificate> readCertificates(Path file) throws IOException {
+    try (InputStream in = Files.newInputStream(file)) {
+      List<X509Certificate> certificates = new ArrayList<>();
+      for (Certificate certificate : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
+        certificates.add((X509Certificate) certificate);
+      }
+      if (certificates.isEmpty()) {
+        throw new IOException(file + " holds no certificate");
+      }
+      return certificates;
+    } catch (CertificateException e) {
+      throw new IOException(file + " holds no valid PEM certificate: " + e.getMessage(), e);
+    }
+  }
 
   static String certificate(X509Certificate certificate) {
     return write(certificate);

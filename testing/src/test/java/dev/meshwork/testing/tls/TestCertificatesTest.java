@@ -147,8 +147,27 @@ class TestCertificatesTest {
     assertThatThrownBy(() -> handshake(ca, server, intruder)).hasCauseInstanceOf(SSLException.class);
   }
 
+  @Test
+  void sslContextFromPemFilesReadsTraditionalKeys() throws Exception {
+    TestCertificates ca = TestCertificates.create(dir.resolve("ca"), "ca");
+    IssuedCertificate server = ca.server("server");
+    IssuedCertificate client = ca.client("client");
+
+    javax.net.ssl.SSLContext fromFiles = TestCertificates.sslContext(ca.caCertFile(), client.certFile(), client.writeTraditionalKey());
+
+    assertThat(fromFiles.getProtocol()).isEqualTo("TLS");
+    assertThat(secret(TestCertificates.readPrivateKey(client.writeTraditionalKey()))).isEqualTo(secret(client.privateKey()));
+    assertThat(secret(TestCertificates.readPrivateKey(client.keyFile()))).isEqualTo(secret(client.privateKey()));
+    assertThatThrownBy(() -> TestCertificates.readPrivateKey(client.certFile())).hasMessageContaining("cannot read private key");
+    assertThat(handshake(ca, server, fromFiles)).isEqualTo("hello");
+  }
+
   /** Serves one TLS connection requiring a client certificate; returns what the client read. */
   private static String handshake(TestCertificates ca, IssuedCertificate server, IssuedCertificate client) throws Exception {
+    return handshake(ca, server, ca.sslContext(client));
+  }
+
+  private static String handshake(TestCertificates ca, IssuedCertificate server, javax.net.ssl.SSLContext clientContext) throws Exception {
     try (SSLServerSocket listener = (SSLServerSocket) ca.sslContext(server).getServerSocketFactory()
         .createServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       listener.setNeedClientAuth(true);
@@ -160,7 +179,7 @@ class TestCertificatesTest {
           // the client sees the failed handshake
         }
       });
-      try (SSLSocket socket = (SSLSocket) ca.sslContext(client).getSocketFactory().createSocket(InetAddress.getLoopbackAddress(), listener.getLocalPort());
+      try (SSLSocket socket = (SSLSocket) clientContext.getSocketFactory().createSocket(InetAddress.getLoopbackAddress(), listener.getLocalPort());
           InputStream in = socket.getInputStream()) {
         socket.setSoTimeout(5000);
         socket.startHandshake();
@@ -171,6 +190,10 @@ class TestCertificatesTest {
         serving.get(10, TimeUnit.SECONDS);
       }
     }
+  }
+
+  private static java.math.BigInteger secret(PrivateKey key) {
+    return ((java.security.interfaces.ECPrivateKey) key).getS();
   }
 
   private static X509Certificate readCertificate(Path file) throws Exception {
