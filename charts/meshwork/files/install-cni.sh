@@ -5,12 +5,12 @@
 # renamed into place, so kubelet never sees half a file. The conflist goes last: until it exists
 # kubelet keeps the node NotReady instead of calling a plugin that is not there yet.
 #
-# Environment: HOST_ROOT (where the host's paths are mounted, e.g. /host), CNI_BIN_DIR, CNI_CONF_DIR,
+# Environment: HOST_ROOT (where the host's paths are mounted, e.g. /host; empty on the host itself), CNI_BIN_DIR, CNI_CONF_DIR,
 # RUNTIME_DIR (host paths), CONF_FILE (path of the conflist in this container), JAVA_HOME and
 # APP_DIR (the image's runtime and Jib's /app).
 set -eu
 
-: "${HOST_ROOT:?}" "${CNI_BIN_DIR:?}" "${CNI_CONF_DIR:?}" "${RUNTIME_DIR:?}" "${CONF_FILE:?}"
+: "${HOST_ROOT?}" "${CNI_BIN_DIR:?}" "${CNI_CONF_DIR:?}" "${RUNTIME_DIR:?}" "${CONF_FILE:?}"
 java_home=${JAVA_HOME:-/opt/java/openjdk}
 app_dir=${APP_DIR:-/app}
 main_class=${CNI_MAIN_CLASS:-dev.meshwork.cni.CniMain}
