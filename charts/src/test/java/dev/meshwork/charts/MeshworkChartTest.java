@@ -295,6 +295,22 @@ class MeshworkChartTest {
         .isEqualTo("registry.example/mw-operator:1.2.3");
   }
 
+  @Test
+  void changingAnOperatorSettingRollsOnlyTheOperator() {
+    RenderedChart changed = RenderedChart.renderWith(Map.of("operator.identityGcGrace", "10m"));
+
+    assertThat(podAnnotations(changed.one(Deployment.class, "meshwork-operator").getSpec().getTemplate().getMetadata().getAnnotations()))
+        .isNotEqualTo(podAnnotations(DEFAULTS.one(Deployment.class, "meshwork-operator").getSpec().getTemplate().getMetadata().getAnnotations()));
+    assertThat(changed.one(DaemonSet.class, "meshwork-agent").getSpec().getTemplate().getMetadata().getAnnotations())
+        .isEqualTo(DEFAULTS.one(DaemonSet.class, "meshwork-agent").getSpec().getTemplate().getMetadata().getAnnotations());
+    assertThat(changed.one(StatefulSet.class, "meshwork-etcd").getSpec().getTemplate().getMetadata().getAnnotations())
+        .isEqualTo(DEFAULTS.one(StatefulSet.class, "meshwork-etcd").getSpec().getTemplate().getMetadata().getAnnotations());
+  }
+
+  private static String podAnnotations(Map<String, String> annotations) {
+    return annotations.get("checksum/config");
+  }
+
   static String decode(Secret secret, String key) {
     assertThat(secret.getData()).as("keys of Secret %s", secret.getMetadata().getName()).containsKey(key);
     return new String(Base64.getDecoder().decode(secret.getData().get(key)), StandardCharsets.UTF_8);
