@@ -311,6 +311,16 @@ class MeshworkChartTest {
     return annotations.get("checksum/config");
   }
 
+  @Test
+  void systemPriorityClassesCanBeLeftOutForNamespacesOtherThanKubeSystem() {
+    RenderedChart elsewhere = RenderedChart.renderWith(Map.of("agent.priorityClassName", "", "operator.priorityClassName", ""));
+
+    assertThat(DEFAULTS.one(DaemonSet.class, "meshwork-agent").getSpec().getTemplate().getSpec().getPriorityClassName())
+        .isEqualTo("system-node-critical");
+    assertThat(elsewhere.one(DaemonSet.class, "meshwork-agent").getSpec().getTemplate().getSpec().getPriorityClassName()).isNull();
+    assertThat(elsewhere.one(Deployment.class, "meshwork-operator").getSpec().getTemplate().getSpec().getPriorityClassName()).isNull();
+  }
+
   static String decode(Secret secret, String key) {
     assertThat(secret.getData()).as("keys of Secret %s", secret.getMetadata().getName()).containsKey(key);
     return new String(Base64.getDecoder().decode(secret.getData().get(key)), StandardCharsets.UTF_8);
