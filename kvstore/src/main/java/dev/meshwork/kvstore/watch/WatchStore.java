@@ -1,6 +1,7 @@
 package dev.meshwork.kvstore.watch;
 
 import com.google.protobuf.Message;
+import dev.meshwork.common.backoff.Backoff;
 import dev.meshwork.kvstore.codec.Codec;
 import dev.meshwork.kvstore.codec.Decoded;
 import dev.meshwork.kvstore.etcd.EtcdConnection;
@@ -31,7 +32,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -67,8 +67,6 @@ import org.slf4j.LoggerFactory;
 public final class WatchStore<T extends Message> implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(WatchStore.class);
   private static final int PAGE_SIZE = 2000;
-  private static final Duration MIN_RETRY = Duration.ofMillis(200);
-  private static final Duration MAX_RETRY = Duration.ofSeconds(30);
 
   private final EtcdConnection connection;
   private final String prefix;
@@ -81,6 +79,8 @@ public final class WatchStore<T extends Message> implements AutoCloseable {
   private final Duration relistInterval;
   private final String name;
   private final LongConsumer beforeWatch;
+  private final Backoff backoff;
+  private final Duration canaryPoll;
   private final ScheduledExecutorService executor;
 
   private final Counter decodeFailures;
@@ -118,7 +118,10 @@ public final class WatchStore<T extends Message> implements AutoCloseable {
     this.connection = b.connection;
     this.prefix = b.prefix;
     this.prefixBytes = bytes(b.prefix);
-    this.prefixEnd = OptionsUtil.prefixEndOf(prefixBytes);
+    this.prefixEnd =
+        b.exactKey
+            ? prefixBytes.concat(ByteSequence.from(new byte[] {0}))
+            : OptionsUtil.prefixEndOf(prefixBytes);
     this.codec = b.codec;
     this.handler = b.handler;
     this.validator = b.validator;
@@ -126,6 +129,8 @@ public final class WatchStore<T extends Message> implements AutoCloseable {
     this.relistInterval = b.relistInterval;
     this.name = b.name != null ? b.name : connection.name() + " " + prefix;
     this.beforeWatch = b.beforeWatch;
+    this.backoff = b.backoff;
+    this.canaryPoll = b.canaryPoll;
     this.executor =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
@@ -167,6 +172,17 @@ public final class WatchStore<T extends Message> implements AutoCloseable {
   public static <T extends Message> Builder<T> builder(
       EtcdConnection connection, String prefix, Codec<T> codec, WatchHandler<? super T> handler) {
     return new Builder<>(connection, prefix, codec, handler);
+  }
+
+  /**
+   * A builder for a store that reads exactly one key (a heartbeat, a cluster config, a canary):
+   * unlike a prefix, {@code meshwork/v1/heartbeat/c1} then does not also match {@code .../c10}.
+   */
+  public static <T extends Message> Builder<T> forKey(
+      EtcdConnection connection, String key, Codec<T> codec, WatchHandler<? super T> handler) {
+    Builder<T> builder = new Builder<>(connection, key, codec, handler);
+    builder.exactKey = true;
+    return builder;
   }
 
   /** Starts listing and watching in the background; returns at once. */
@@ -377,7 +393,7 @@ public final class WatchStore<T extends Message> implements AutoCloseable {
     beforeWatch.accept(rev);
     startWatch(client, gen, rev + 1);
     // Without the canary, look again soon; otherwise the periodic guard.
-    Duration next = canary ? relistInterval : MIN_RETRY.multipliedBy(10);
+    Duration next = canary ? relistInterval : canaryPoll;
     nextRelist = executor.schedule(
         () -> {
           if (gen == generation) {
@@ -511,7 +527,7 @@ public final class WatchStore<T extends Message> implements AutoCloseable {
     }
     watching = false;
     closeWatcher();
-    Duration delay = retryDelay(attempt++);
+    Duration delay = backoff.delay(++attempt);
     LOG.warn("{}: {} failed (attempt {}), retrying in {} ms: {}",
         name, what, attempt, delay.toMillis(), error.toString());
     nextRelist = executor.schedule(
@@ -524,12 +540,6 @@ public final class WatchStore<T extends Message> implements AutoCloseable {
         TimeUnit.MILLISECONDS);
   }
 
-  private static Duration retryDelay(int attempt) {
-    long base = MIN_RETRY.toMillis() << Math.min(attempt, 10);
-    long capped = Math.min(base, MAX_RETRY.toMillis());
-    long jitter = ThreadLocalRandom.current().nextLong(capped / 5 + 1);
-    return Duration.ofMillis(capped - capped / 10 + jitter);
-  }
 
   private void closeWatcher() {
     if (watcher != null) {
@@ -561,8 +571,11 @@ public final class WatchStore<T extends Message> implements AutoCloseable {
     private String syncedCanary;
     private Duration relistInterval = Duration.ofMinutes(5);
     private MeterRegistry registry = new SimpleMeterRegistry();
+    private Backoff backoff = Backoff.standard();
     private String name;
     private LongConsumer beforeWatch = rev -> {};
+    private Duration canaryPoll = Duration.ofSeconds(2);
+    private boolean exactKey;
 
     private Builder(
         EtcdConnection connection, String prefix, Codec<T> codec, WatchHandler<? super T> handler) {
@@ -590,12 +603,27 @@ public final class WatchStore<T extends Message> implements AutoCloseable {
       return this;
     }
 
+    /** How often to relist while the synced canary is missing. Default 2 s. */
+    public Builder<T> canaryPollInterval(Duration interval) {
+      if (interval.isNegative() || interval.isZero()) {
+        throw new IllegalArgumentException("canary poll interval must be positive, got " + interval);
+      }
+      this.canaryPoll = interval;
+      return this;
+    }
+
     /** How often to relist even without errors. Default 5 minutes. */
     public Builder<T> relistInterval(Duration interval) {
       if (interval.isNegative() || interval.isZero()) {
         throw new IllegalArgumentException("relist interval must be positive, got " + interval);
       }
       this.relistInterval = interval;
+      return this;
+    }
+
+    /** Delays between retries. Default {@link Backoff#standard()}. */
+    public Builder<T> backoff(Backoff backoff) {
+      this.backoff = Objects.requireNonNull(backoff, "backoff");
       return this;
     }
 
