@@ -98,6 +98,7 @@ public final class WatchStore<T extends Message> implements AutoCloseable {
   private final Map<String, Known> known = new HashMap<>();
   private int generation;
   private Watch.Watcher watcher;
+  private Watch.Watcher canaryWatcher;
   private long revision;
   private int attempt;
   private ScheduledFuture<?> nextRelist;
@@ -392,6 +393,9 @@ public final class WatchStore<T extends Message> implements AutoCloseable {
     }
     beforeWatch.accept(rev);
     startWatch(client, gen, rev + 1);
+    if (!canary) {
+      watchCanary(client, gen, rev + 1);
+    }
     // Without the canary, look again soon; otherwise the periodic guard.
     Duration next = canary ? relistInterval : canaryPoll;
     nextRelist = executor.schedule(
@@ -437,6 +441,27 @@ public final class WatchStore<T extends Message> implements AutoCloseable {
       watching = true;
     } catch (RuntimeException e) {
       retry(gen, "starting watch", e);
+    }
+  }
+
+  /** Relists as soon as the missing synced canary is written (polling is only the fallback). */
+  private void watchCanary(Client client, int gen, long fromRevision) {
+    ByteSequence key = bytes(syncedCanary.orElseThrow());
+    WatchOption option =
+        WatchOption.builder()
+            .withRange(key.concat(ByteSequence.from(new byte[] {0})))
+            .withRevision(fromRevision)
+            .withNoDelete(true)
+            .build();
+    try {
+      canaryWatcher =
+          client.getWatchClient().watch(key, option, response -> executor.execute(() -> {
+            if (gen == generation && !response.getEvents().isEmpty()) {
+              relist("synced canary appeared");
+            }
+          }));
+    } catch (RuntimeException e) {
+      LOG.debug("{}: cannot watch the synced canary, polling only", name, e);
     }
   }
 
@@ -542,6 +567,14 @@ public final class WatchStore<T extends Message> implements AutoCloseable {
 
 
   private void closeWatcher() {
+    if (canaryWatcher != null) {
+      try {
+        canaryWatcher.close();
+      } catch (RuntimeException e) {
+        LOG.debug("{}: closing canary watcher", name, e);
+      }
+      canaryWatcher = null;
+    }
     if (watcher != null) {
       try {
         watcher.close();
@@ -574,7 +607,7 @@ public final class WatchStore<T extends Message> implements AutoCloseable {
     private Backoff backoff = Backoff.standard();
     private String name;
     private LongConsumer beforeWatch = rev -> {};
-    private Duration canaryPoll = Duration.ofSeconds(2);
+    private Duration canaryPoll = Duration.ofSeconds(10);
     private boolean exactKey;
 
     private Builder(
@@ -603,7 +636,7 @@ public final class WatchStore<T extends Message> implements AutoCloseable {
       return this;
     }
 
-    /** How often to relist while the synced canary is missing. Default 2 s. */
+    /** How often to relist while the synced canary is missing, besides watching for it. Default 10 s. */
     public Builder<T> canaryPollInterval(Duration interval) {
       if (interval.isNegative() || interval.isZero()) {
         throw new IllegalArgumentException("canary poll interval must be positive, got " + interval);
