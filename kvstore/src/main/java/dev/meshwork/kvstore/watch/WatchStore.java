@@ -509,8 +509,8 @@ public final class WatchStore<T extends Message> implements AutoCloseable {
       case Decoded.Failure<T> f -> {
         decodeFailureCount.incrementAndGet();
         decodeFailures.increment();
-        LOG.warn("{}: skipping {}{}", name, f.reason(),
-            k.delivered ? " (keeping its last good value)" : "");
+        LOG.warn("{}: {}; skipped{}", name, f.reason(),
+            k.delivered ? ", keeping the key's last good value" : "");
       }
       case Decoded.Value<T> v -> {
         Optional<String> rejection = validator.rejection(key, v.value());
