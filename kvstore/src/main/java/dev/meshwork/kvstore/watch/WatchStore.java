@@ -66,7 +66,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class WatchStore<T extends Message> implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(WatchStore.class);
-  private static final int PAGE_SIZE = 2000;
 
   private final EtcdConnection connection;
   private final String prefix;
@@ -80,6 +79,7 @@ public final class WatchStore<T extends Message> implements AutoCloseable {
   private final String name;
   private final LongConsumer beforeWatch;
   private final Backoff backoff;
+  private final int pageSize;
   private final Duration canaryPoll;
   private final ScheduledExecutorService executor;
 
@@ -131,6 +131,7 @@ public final class WatchStore<T extends Message> implements AutoCloseable {
     this.name = b.name != null ? b.name : connection.name() + " " + prefix;
     this.beforeWatch = b.beforeWatch;
     this.backoff = b.backoff;
+    this.pageSize = b.pageSize;
     this.canaryPoll = b.canaryPoll;
     this.executor =
         Executors.newSingleThreadScheduledExecutor(
@@ -303,7 +304,7 @@ public final class WatchStore<T extends Message> implements AutoCloseable {
     GetOption.Builder option =
         GetOption.builder()
             .withRange(prefixEnd)
-            .withLimit(PAGE_SIZE)
+            .withLimit(pageSize)
             .withSortField(GetOption.SortTarget.KEY)
             .withSortOrder(GetOption.SortOrder.ASCEND);
     if (atRevision > 0) {
@@ -609,6 +610,9 @@ public final class WatchStore<T extends Message> implements AutoCloseable {
     private LongConsumer beforeWatch = rev -> {};
     private Duration canaryPoll = Duration.ofSeconds(10);
     private boolean exactKey;
+    // etcd 3.4 walks the rest of the range for every page, so few large pages list much faster
+    // than many small ones (100k ipcache entries: ~1 s with 10,000 per page, ~5 s with 2,000).
+    private int pageSize = 10_000;
 
     private Builder(
         EtcdConnection connection, String prefix, Codec<T> codec, WatchHandler<? super T> handler) {
@@ -642,6 +646,15 @@ public final class WatchStore<T extends Message> implements AutoCloseable {
         throw new IllegalArgumentException("canary poll interval must be positive, got " + interval);
       }
       this.canaryPoll = interval;
+      return this;
+    }
+
+    /** Keys per list request. Default 10,000 (responses of a few MB; the client accepts 64 MB). */
+    public Builder<T> listPageSize(int keys) {
+      if (keys < 1) {
+        throw new IllegalArgumentException("list page size must be positive, got " + keys);
+      }
+      this.pageSize = keys;
       return this;
     }
 
