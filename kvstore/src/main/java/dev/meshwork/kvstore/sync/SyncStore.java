@@ -73,7 +73,7 @@ import org.slf4j.LoggerFactory;
 public final class SyncStore<T extends Message> implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(SyncStore.class);
   private static final int MAX_IN_FLIGHT = 64;
-  private static final int LIST_PAGE = 5000;
+  private static final int LIST_PAGE = 10_000;
   private static final Duration OP_TIMEOUT = Duration.ofSeconds(15);
 
   private final EtcdConnection connection;

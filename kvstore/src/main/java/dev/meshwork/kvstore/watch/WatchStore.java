@@ -100,6 +100,7 @@ public final class WatchStore<T extends Message> implements AutoCloseable {
   private Watch.Watcher watcher;
   private Watch.Watcher canaryWatcher;
   private long revision;
+  private long etcdClusterId;
   private int attempt;
   private ScheduledFuture<?> nextRelist;
   private boolean closed;
@@ -323,14 +324,18 @@ public final class WatchStore<T extends Message> implements AutoCloseable {
                 return;
               }
               long rev = atRevision > 0 ? atRevision : response.getHeader().getRevision();
-              if (pageNo == 0 && rev < revision) {
-                // etcd's revision went backwards: it lost its data. Forget what we delivered so
-                // that every key is reported afresh (mod revisions are meaningless now).
-                LOG.warn("{}: etcd revision went back from {} to {}: its data was lost, resyncing",
-                    name, revision, rev);
+              long clusterId = response.getHeader().getClusterId();
+              if (pageNo == 0 && (rev < revision || (etcdClusterId != 0 && clusterId != etcdClusterId))) {
+                // Another etcd, or one that lost its data: mod revisions are meaningless now, so
+                // forget them and report every key afresh (stale ones are still deleted).
+                LOG.warn("{}: etcd changed (cluster id {} -> {}, revision {} -> {}), resyncing",
+                    name, Long.toHexString(etcdClusterId), Long.toHexString(clusterId), revision, rev);
                 for (Known k : known.values()) {
                   k.modRevision = -1;
                 }
+              }
+              if (pageNo == 0) {
+                etcdClusterId = clusterId;
               }
               applyPage(response);
               List<KeyValue> kvs = response.getKvs();
