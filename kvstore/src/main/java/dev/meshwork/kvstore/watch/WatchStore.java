@@ -337,13 +337,15 @@ public final class WatchStore<T extends Message> implements AutoCloseable {
               if (pageNo == 0) {
                 etcdClusterId = clusterId;
               }
-              applyPage(response);
               List<KeyValue> kvs = response.getKvs();
-              if (response.isMore() && !kvs.isEmpty()) {
-                ByteSequence last = kvs.getLast().getKey();
-                ByteSequence next = last.concat(ByteSequence.from(new byte[] {0}));
+              boolean more = response.isMore() && !kvs.isEmpty();
+              if (more) {
+                // Ask for the next page first, so etcd serves it while this one is decoded.
+                ByteSequence next = kvs.getLast().getKey().concat(ByteSequence.from(new byte[] {0}));
                 listPage(client, gen, next, rev, canary, pageNo + 1);
-              } else {
+              }
+              applyPage(response);
+              if (!more) {
                 listComplete(client, gen, rev, canary);
               }
             },
