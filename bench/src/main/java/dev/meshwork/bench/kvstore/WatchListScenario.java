@@ -70,6 +70,45 @@ public final class WatchListScenario {
             run == 0 ? "warm-up" : "run " + run, entries, wall / 1e9,
             (CpuTime.jvm() - jvm0) / 1e9, (CpuTime.process(etcd.pid()) - etcd0) / 1e9, load);
       }
+      retainedHeap(connection, prefix, entries);
     }
+  }
+
+  /** Heap the store itself keeps for its keys: the handler only counts, so nothing else holds them. */
+  private static void retainedHeap(EtcdConnection connection, String prefix, int entries) throws Exception {
+    CountDownLatch synced = new CountDownLatch(1);
+    java.util.concurrent.atomic.AtomicInteger count = new java.util.concurrent.atomic.AtomicInteger();
+    WatchHandler<IPCacheEntry> counting =
+        new WatchHandler<>() {
+          @Override
+          public void onUpsert(String key, IPCacheEntry value) {
+            count.incrementAndGet();
+          }
+
+          @Override
+          public void onDelete(String key) {}
+
+          @Override
+          public void onSynced() {
+            synced.countDown();
+          }
+        };
+    long before = usedHeapAfterGc();
+    WatchStore<IPCacheEntry> store = WatchStore.builder(connection, prefix, Codecs.IPCACHE, counting).build();
+    store.start();
+    synced.await(120, TimeUnit.SECONDS);
+    long with = usedHeapAfterGc();
+    System.out.printf(Locale.ROOT, "retained by the store: %.1f MB for %d keys (%d bytes per key)%n",
+        (with - before) / 1e6, store.size(), (with - before) / Math.max(1, store.size()));
+    store.close();
+  }
+
+  private static long usedHeapAfterGc() throws InterruptedException {
+    Runtime rt = Runtime.getRuntime();
+    for (int i = 0; i < 3; i++) {
+      System.gc();
+      Thread.sleep(200);
+    }
+    return rt.totalMemory() - rt.freeMemory();
   }
 }
