@@ -1,0 +1,117 @@
+package dev.meshwork.datapath.bpf;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.meshwork.datapath.ChangeSet;
+import dev.meshwork.datapath.Datapath;
+import dev.meshwork.datapath.DatapathContract;
+import dev.meshwork.datapath.Endpoint;
+import dev.meshwork.datapath.IpCacheEntry;
+import dev.meshwork.datapath.IpPrefix;
+import dev.meshwork.datapath.Service;
+import java.nio.file.Files;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The datapath contract on the real eBPF datapath: a node namespace of its own, a private bpffs,
+ * real maps, programs and VXLAN device. Plus what only the kernel version has: re-opening the
+ * pins after a restart, errors naming the object, and a clean removal.
+ */
+@Tag("privileged")
+class BpfDatapathPrivilegedIT extends DatapathContract {
+  private TestNetwork network;
+  private PrivateBpffs bpffs;
+  private String nodeNs;
+  private BpfDatapathConfig config;
+
+  @Override
+  protected Datapath newDatapath() throws Exception {
+    Privileged.assumeRoot();
+    network = new TestNetwork();
+    bpffs = new PrivateBpffs();
+    nodeNs = network.namespace("node");
+    config =
+        BpfDatapathConfig.forNode("node-a.example")
+            .withBpffsRoot(bpffs.root().resolve("meshwork"))
+            .withNetns(TestNetwork.path(nodeNs))
+            .withMapSizes(BpfDatapathConfig.MapSizes.uniform(1024));
+    return BpfDatapath.open(config);
+  }
+
+  @Override
+  protected String hostInterface(int n) throws Exception {
+    String name = "lxc" + n;
+    network.veth(nodeNs, name, nodeNs, name + "p");
+    return name;
+  }
+
+  @AfterEach
+  void removeNode() throws Exception {
+    try (var n = network; var b = bpffs) {
+      if (datapath != null) {
+        datapath.close();
+        datapath = null;
+      }
+    }
+  }
+
+  @Test
+  void reopenedPinsKeepWhatWasProgrammed() throws Exception {
+    Endpoint pod = new Endpoint(7, ip("10.1.1.5"), hostInterface(1), 0x10101, true, false);
+    Service web = new Service(tcp("10.96.0.10", 80), Service.Kind.CLUSTER_IP, 1,
+        List.of(tcp("10.1.1.5", 8080), tcp("10.2.0.7", 8080)), 0);
+    IpCacheEntry cidr = new IpCacheEntry(IpPrefix.parse("10.2.0.0/24"), 6, ip("198.18.0.2"));
+    datapath.apply(ChangeSet.builder().upsert(pod).upsert(web).upsert(cidr).build());
+    var before = datapath.snapshot();
+    datapath.close();
+
+    datapath = BpfDatapath.open(config);
+    assertThat(datapath.snapshot()).isEqualTo(before);
+
+    // Backend ids are recovered: shrinking after the restart leaves exactly the new backends.
+    Service shrunk = new Service(web.frontend(), web.kind(), 1, List.of(tcp("10.2.0.7", 8080)), 0);
+    datapath.apply(ChangeSet.builder().upsert(shrunk).build());
+    assertThat(datapath.snapshot().services()).containsEntry(web.frontend(), shrunk).hasSize(1);
+  }
+
+  @Test
+  void programsAreAttachedToEndpointsAndTheOverlayDevice() throws Exception {
+    String lxc = hostInterface(1);
+    datapath.apply(ChangeSet.builder().upsert(new Endpoint(7, ip("10.1.1.5"), lxc, 0x10101, false, false)).build());
+
+    assertThat(network.exec(nodeNs, "tc", "filter", "show", "dev", lxc, "ingress")).contains("from_container");
+    assertThat(network.exec(nodeNs, "tc", "filter", "show", "dev", lxc, "egress")).contains("to_container");
+    assertThat(network.exec(nodeNs, "tc", "filter", "show", "dev", config.vxlanDevice(), "ingress")).contains("from_overlay");
+    assertThat(network.exec(nodeNs, "ip", "-d", "link", "show", config.vxlanDevice())).contains("external").contains("dstport 8472");
+  }
+
+  @Test
+  void anEndpointOnAMissingInterfaceIsRejectedByName() {
+    Endpoint ghost = new Endpoint(9, ip("10.1.1.9"), "lxc-ghost", 0x10101, false, false);
+    assertThatThrownBy(() -> datapath.apply(ChangeSet.builder().upsert(ghost).build()))
+        .hasMessageContaining("endpoint 9 (10.1.1.9): host interface lxc-ghost does not exist on node node-a.example");
+  }
+
+  @Test
+  void refusesToStartWithoutBpffs() {
+    BpfDatapathConfig noBpffs = config.withBpffsRoot(java.nio.file.Path.of("/tmp/" + network.prefix() + "-not-bpffs"));
+    assertThatThrownBy(() -> BpfDatapath.open(noBpffs))
+        .hasMessageContaining("capability missing: bpffs is not mounted");
+  }
+
+  @Test
+  void destroyLeavesNoPinsDevicesOrFilters() throws Exception {
+    String lxc = hostInterface(1);
+    datapath.apply(ChangeSet.builder().upsert(new Endpoint(7, ip("10.1.1.5"), lxc, 0x10101, false, false)).build());
+    ((BpfDatapath) datapath).destroy();
+    datapath = null;
+
+    assertThat(Files.exists(config.nodeDirectory())).isFalse();
+    assertThat(network.exec(nodeNs, "ip", "link", "show")).doesNotContain(config.vxlanDevice());
+    assertThat(network.exec(nodeNs, "tc", "filter", "show", "dev", lxc, "ingress")).isBlank();
+  }
+}
