@@ -53,8 +53,11 @@ final class TestNetwork implements AutoCloseable {
 
   /** A veth pair: {@code a} in namespace {@code nsA}, {@code b} in {@code nsB}, both up. */
   void veth(String nsA, String a, String nsB, String b) throws IOException {
-    exec(nsA, "ip", "link", "add", a, "type", "veth", "peer", "name", b);
-    if (!nsA.equals(nsB)) exec(nsA, "ip", "link", "set", b, "netns", nsB);
+    if (nsA.equals(nsB)) {
+      exec(nsA, "ip", "link", "add", a, "type", "veth", "peer", "name", b);
+    } else {
+      exec(nsA, "ip", "link", "add", a, "type", "veth", "peer", "name", b, "netns", nsB);
+    }
     exec(nsA, "ip", "link", "set", a, "up");
     exec(nsB, "ip", "link", "set", b, "up");
   }
