@@ -127,6 +127,13 @@ struct flow {
 	__u8 proto;
 };
 
+/* What a reply must look like to its client: the frontend the client connected to. */
+struct reply_nat {
+	__u16 rev_nat_id;
+	__u32 orig_addr;
+	__u16 orig_port;
+};
+
 static __always_inline void count_drop(__u32 endpoint_addr, __u32 reason)
 {
 	struct drop_key key = { .endpoint_addr = endpoint_addr, .reason = reason };
@@ -256,7 +263,7 @@ static __always_inline struct backend_value *backend_at(struct service_key *key,
  * frontend, keeps an established connection on its backend, otherwise picks one (ClientIP
  * affinity first, then at random) and DNATs. Sets *rev_nat_id when translated.
  */
-static __always_inline int lb_translate(struct __sk_buff *skb, struct flow *f, __u16 *rev_nat_id)
+static __always_inline int lb_translate(struct __sk_buff *skb, struct flow *f, struct reply_nat *lb)
 {
 	struct service_key key = { .addr = f->daddr, .port = f->dport, .proto = f->proto };
 	struct service_value *master = bpf_map_lookup_elem(&services, &key);
@@ -290,7 +297,7 @@ static __always_inline int lb_translate(struct __sk_buff *skb, struct flow *f, _
 		__u32 id = ct->backend_id;
 		be = bpf_map_lookup_elem(&backends, &id);
 		/* A removed (or reused) backend id sends the connection through selection again. */
-		if (be && be->addr == ct->backend_addr && be->port == ct->backend_port)
+		if (be && be->addr == ct->nat_addr && be->port == ct->nat_port)
 			backend_id = id;
 		else
 			be = 0;
@@ -321,8 +328,8 @@ static __always_inline int lb_translate(struct __sk_buff *skb, struct flow *f, _
 		struct ct_value nv = {
 			.created_ns = now,
 			.backend_id = backend_id,
-			.backend_addr = be->addr,
-			.backend_port = be->port,
+			.nat_addr = be->addr,
+			.nat_port = be->port,
 			.rev_nat_id = rnat,
 		};
 		bpf_map_update_elem(&conntrack, &ctk, &nv, BPF_ANY);
@@ -331,22 +338,26 @@ static __always_inline int lb_translate(struct __sk_buff *skb, struct flow *f, _
 	__u16 new_port = be->port;
 	if (rewrite(skb, f->proto, 0, f->daddr, new_addr, f->dport, new_port))
 		return LB_ERROR;
+	lb->rev_nat_id = rnat;
+	lb->orig_addr = f->daddr;
+	lb->orig_port = f->dport;
 	f->daddr = new_addr;
 	f->dport = new_port;
-	*rev_nat_id = rnat;
 	return LB_TRANSLATED;
 }
 
 /* Rewrites the source of a reply back to the service frontend the client talked to. */
-static __always_inline int rev_nat(struct __sk_buff *skb, struct flow *f, __u16 rev_nat_id)
+static __always_inline int rev_nat(struct __sk_buff *skb, struct flow *f, struct reply_nat *r)
 {
-	struct revnat_value *rv = bpf_map_lookup_elem(&revnat, &rev_nat_id);
+	struct revnat_value *rv = bpf_map_lookup_elem(&revnat, &r->rev_nat_id);
 	if (!rv)
-		return 0;
+		return 0; /* service gone: the flow's replies pass untranslated */
 	__u32 addr = rv->addr;
 	__u16 port = rv->port;
-	if (addr == 0) /* NodePort: the reply comes from the node address the client used. */
-		return 0;
+	if (addr == 0) { /* NodePort: the node address the client used, kept in the flow entry */
+		addr = r->orig_addr;
+		port = r->orig_port;
+	}
 	if (rewrite(skb, f->proto, 1, f->saddr, addr, f->sport, port))
 		return -1;
 	f->saddr = addr;
@@ -358,8 +369,8 @@ static __always_inline int rev_nat(struct __sk_buff *skb, struct flow *f, __u16 
 #define CT_ESTABLISHED 1
 #define CT_REPLY 2
 
-/* Classifies the flow against CT_FLOW entries; for a reply, *rev_nat_id is the entry's. */
-static __always_inline int ct_classify(struct flow *f, __u16 *rev_nat_id)
+/* Classifies the flow against CT_FLOW entries; for a reply, *r gets the entry's NAT data. */
+static __always_inline int ct_classify(struct flow *f, struct reply_nat *r)
 {
 	struct ct_key reverse = {
 		.saddr = f->daddr,
@@ -371,7 +382,9 @@ static __always_inline int ct_classify(struct flow *f, __u16 *rev_nat_id)
 	};
 	struct ct_value *ct = bpf_map_lookup_elem(&conntrack, &reverse);
 	if (ct) {
-		*rev_nat_id = ct->rev_nat_id;
+		r->rev_nat_id = ct->rev_nat_id;
+		r->orig_addr = ct->nat_addr;
+		r->orig_port = ct->nat_port;
 		return CT_REPLY;
 	}
 	struct ct_key forward = {
@@ -385,7 +398,7 @@ static __always_inline int ct_classify(struct flow *f, __u16 *rev_nat_id)
 	return bpf_map_lookup_elem(&conntrack, &forward) ? CT_ESTABLISHED : CT_NEW;
 }
 
-static __always_inline void ct_create(struct flow *f, __u16 rev_nat_id, __u32 src_identity)
+static __always_inline void ct_create(struct flow *f, struct reply_nat *lb, __u32 src_identity)
 {
 	struct ct_key key = {
 		.saddr = f->saddr,
@@ -397,7 +410,9 @@ static __always_inline void ct_create(struct flow *f, __u16 rev_nat_id, __u32 sr
 	};
 	struct ct_value value = {
 		.created_ns = bpf_ktime_get_ns(),
-		.rev_nat_id = rev_nat_id,
+		.rev_nat_id = lb->rev_nat_id,
+		.nat_addr = lb->orig_addr,
+		.nat_port = lb->orig_port,
 		.src_identity = src_identity,
 	};
 	bpf_map_update_elem(&conntrack, &key, &value, BPF_ANY);
@@ -415,12 +430,12 @@ static __always_inline int deliver_local(struct __sk_buff *skb, struct endpoint_
  * reply detection and reverse NAT, policy for new flows, conntrack, then delivery.
  */
 static __always_inline int forward(struct __sk_buff *skb, struct flow *f, __u32 src_identity,
-				   struct endpoint_value *src_ep, __u16 lb_rev_nat, int from_pod)
+				   struct endpoint_value *src_ep, struct reply_nat *lb, int from_pod)
 {
-	__u16 reply_rev_nat = 0;
-	int state = ct_classify(f, &reply_rev_nat);
-	if (state == CT_REPLY && reply_rev_nat) {
-		if (rev_nat(skb, f, reply_rev_nat))
+	struct reply_nat reply = {};
+	int state = ct_classify(f, &reply);
+	if (state == CT_REPLY && reply.rev_nat_id) {
+		if (rev_nat(skb, f, &reply))
 			return TC_ACT_SHOT;
 	}
 
@@ -440,7 +455,7 @@ static __always_inline int forward(struct __sk_buff *skb, struct flow *f, __u32 
 			return TC_ACT_SHOT;
 		}
 		if (state == CT_NEW)
-			ct_create(f, lb_rev_nat, src_identity);
+			ct_create(f, lb, src_identity);
 		return deliver_local(skb, dst_ep, daddr);
 	}
 	if (!from_pod)
@@ -449,7 +464,7 @@ static __always_inline int forward(struct __sk_buff *skb, struct flow *f, __u32 
 	struct ipcache_key key = { .prefixlen = 32, .addr = daddr };
 	struct ipcache_value *remote = bpf_map_lookup_elem(&ipcache, &key);
 	if (state == CT_NEW)
-		ct_create(f, lb_rev_nat, src_identity);
+		ct_create(f, lb, src_identity);
 	if (remote && remote->tunnel_endpoint) {
 		__u32 zero = 0;
 		struct node_config *cfg = bpf_map_lookup_elem(&node, &zero);
@@ -526,9 +541,9 @@ int from_container(struct __sk_buff *skb)
 		return TC_ACT_OK; /* not (yet) a known endpoint: left to the node's stack */
 	__u32 src_identity = src_ep->identity;
 
-	__u16 lb_rev_nat = 0;
+	struct reply_nat lb_nat = {};
 	if (f.proto == IPPROTO_TCP || f.proto == IPPROTO_UDP) {
-		int lb = lb_translate(skb, &f, &lb_rev_nat);
+		int lb = lb_translate(skb, &f, &lb_nat);
 		if (lb == LB_NO_BACKEND) {
 			count_drop(saddr, DROP_NO_BACKEND);
 			return TC_ACT_SHOT;
@@ -536,7 +551,7 @@ int from_container(struct __sk_buff *skb)
 		if (lb == LB_ERROR)
 			return TC_ACT_SHOT;
 	}
-	return forward(skb, &f, src_identity, src_ep, lb_rev_nat, 1);
+	return forward(skb, &f, src_identity, src_ep, &lb_nat, 1);
 }
 
 SEC("tc")
@@ -554,7 +569,8 @@ int from_overlay(struct __sk_buff *skb)
 	if (!parse_flow(skb, &f))
 		return TC_ACT_OK;
 	/* The VNI is the sender's security identity, whatever our ipcache says of its IP. */
-	return forward(skb, &f, tk.tunnel_id, 0, 0, 0);
+	struct reply_nat none = {};
+	return forward(skb, &f, tk.tunnel_id, 0, &none, 0);
 }
 
 SEC("tc")
@@ -576,15 +592,15 @@ int to_container(struct __sk_buff *skb)
 	struct endpoint_value *ep = bpf_map_lookup_elem(&endpoints, &daddr);
 	if (!ep || !(ep->flags & EP_F_INGRESS_ENFORCED))
 		return TC_ACT_OK;
-	__u16 ignored = 0;
-	if (ct_classify(&f, &ignored) != CT_NEW)
+	struct reply_nat none = {};
+	if (ct_classify(&f, &none) != CT_NEW)
 		return TC_ACT_OK;
 	__u32 src_identity = identity_of(f.saddr);
 	if (!policy_allows(daddr, DIR_INGRESS, src_identity, f.dport, f.proto)) {
 		count_drop(daddr, DROP_POLICY_INGRESS);
 		return TC_ACT_SHOT;
 	}
-	ct_create(&f, 0, src_identity);
+	ct_create(&f, &none, src_identity);
 	return TC_ACT_OK;
 }
 

@@ -84,8 +84,8 @@ struct ct_key {
 struct ct_value {
 	__u64 created_ns;
 	__u32 backend_id;   /* CT_SERVICE */
-	__u32 backend_addr; /* CT_SERVICE */
-	__u16 backend_port; /* CT_SERVICE */
+	__u32 nat_addr;     /* CT_SERVICE: the backend chosen; CT_FLOW: the frontend before DNAT */
+	__u16 nat_port;
 	__u16 rev_nat_id;   /* both */
 	__u32 src_identity; /* CT_FLOW: identity of the side that opened the flow */
 };

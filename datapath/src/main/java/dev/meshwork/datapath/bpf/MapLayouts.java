@@ -76,8 +76,8 @@ public final class MapLayouts {
       MemoryLayout.structLayout(
               JAVA_LONG.withName("created_ns"),
               JAVA_INT.withName("backend_id"),
-              NET_INT.withName("backend_addr"),
-              NET_SHORT.withName("backend_port"),
+              NET_INT.withName("nat_addr"),
+              NET_SHORT.withName("nat_port"),
               JAVA_SHORT.withName("rev_nat_id"),
               JAVA_INT.withName("src_identity"))
           .withName("ct_value");

@@ -110,6 +110,9 @@ class TwoNodeTrafficPrivilegedIT {
       if (local) cs.upsert(new Endpoint(p.ip() & 0xffff, p.ip(), p.hostIf(), p.identity(), false, false));
       cs.upsert(new IpCacheEntry(IpPrefix.host(p.ip()), p.identity(), local ? 0 : p.node()));
     }
+    // Node addresses: the own one is "host" (1), the other "remote-node" (6); NodePort uses this.
+    cs.upsert(new IpCacheEntry(IpPrefix.host(NODE1), node == NODE1 ? 1 : 6, 0));
+    cs.upsert(new IpCacheEntry(IpPrefix.host(NODE2), node == NODE2 ? 1 : 6, 0));
     if (node == NODE1) {
       cs.upsert(new IpCacheEntry(IpPrefix.parse("10.2.0.0/24"), 6, NODE2));
     } else {
@@ -183,6 +186,19 @@ class TwoNodeTrafficPrivilegedIT {
     await().atMost(Duration.ofSeconds(10)).untilAsserted(
         () -> assertThat(get(a, "tcp", "10.96.0.10", 80)).isEqualTo("pod-b 10.1.1.5"));
     assertThat(get(a, "udp", "10.96.0.53", 53)).isEqualTo("pod-b 10.1.1.5 from 10.96.0.53:53");
+  }
+
+  @Test
+  void nodePortOfAnotherNodeReachesTheBackendAndRepliesComeFromThatNode() throws Exception {
+    Service nodePort = new Service(new L4Address(0, 30080, Protocol.TCP), Service.Kind.NODE_PORT, 50,
+        List.of(new L4Address(b.ip(), 8080, Protocol.TCP)), 0);
+    dp1.apply(ChangeSet.builder().upsert(nodePort).build());
+    dp2.apply(ChangeSet.builder().upsert(nodePort).build());
+
+    await().atMost(Duration.ofSeconds(10)).untilAsserted(
+        () -> assertThat(get(a, "tcp", "198.18.0.2", 30080)).isEqualTo("pod-b 10.1.1.5"));
+    assertThat(get(d, "tcp", "198.18.0.1", 30080)).as("own node's NodePort").isEqualTo("pod-b 10.1.1.6");
+    assertThat(get(a, "tcp", "198.18.0.2", 30081)).as("no such NodePort").isNull();
   }
 
   @Test
