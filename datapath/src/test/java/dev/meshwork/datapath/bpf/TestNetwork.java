@@ -1,34 +1,29 @@
 package dev.meshwork.datapath.bpf;
 
+import dev.meshwork.testing.netns.NetworkNamespaces;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Network namespaces for one test, named {@code mwt-<random>-<role>} so that nothing collides
- * with other tests or the host; {@link #close} ends the processes started here (by pid) and
- * deletes the namespaces, which takes their veths along. (A private helper: the shared
- * dev.meshwork.testing.netns helper did not exist yet when this was written.)
+ * Network namespaces for one test (created and deleted by the shared {@link NetworkNamespaces},
+ * named {@code mwt-datapath-<random>-<role>}), plus what the datapath tests do in them: veths
+ * across namespaces, commands through {@code nsenter --net=} (which keeps /sys/fs/bpf visible),
+ * and long-running processes that {@link #close} ends by pid before deleting the namespaces.
  */
 final class TestNetwork implements AutoCloseable {
-  private final String prefix = "mwt-" + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x10000, 0xfffff));
-  private final List<String> namespaces = new ArrayList<>();
+  private final NetworkNamespaces namespaces = new NetworkNamespaces("datapath");
   private final List<Process> processes = new ArrayList<>();
 
   String prefix() {
-    return prefix;
+    return namespaces.prefix();
   }
 
   /** Creates namespace {@code <prefix>-<role>} with lo up; returns its name. */
-  String namespace(String role) throws IOException {
-    String name = prefix + "-" + role;
-    Privileged.run("ip", "netns", "add", name);
-    namespaces.add(name);
-    exec(name, "ip", "link", "set", "lo", "up");
-    return name;
+  String namespace(String role) {
+    return namespaces.create(role).name();
   }
 
   static Path path(String namespace) {
@@ -62,12 +57,6 @@ final class TestNetwork implements AutoCloseable {
     exec(nsB, "ip", "link", "set", b, "up");
   }
 
-  /** Namespaces of this test that still exist (for the cleanup assertion). */
-  List<String> leftovers() throws IOException {
-    String all = Privileged.run("ip", "netns", "list");
-    return namespaces.stream().filter(all::contains).toList();
-  }
-
   void stop(Process p) throws InterruptedException {
     p.destroy();
     if (!p.waitFor(5, TimeUnit.SECONDS)) {
@@ -78,13 +67,10 @@ final class TestNetwork implements AutoCloseable {
 
   @Override
   public void close() throws Exception {
-    for (Process p : processes) stop(p);
-    for (String ns : namespaces) {
-      try {
-        Privileged.run("ip", "netns", "del", ns);
-      } catch (IOException e) {
-        // already gone
-      }
+    try {
+      for (Process p : processes) stop(p);
+    } finally {
+      namespaces.close();
     }
   }
 }
