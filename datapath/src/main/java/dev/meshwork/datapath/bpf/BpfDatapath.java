@@ -238,6 +238,21 @@ public final class BpfDatapath implements Datapath {
   public synchronized void apply(ChangeSet c) throws DatapathException {
     if (closed) throw new DatapathException("datapath of node " + config.nodeName() + " is closed");
     try (Arena arena = Arena.ofConfined()) {
+      applyInOrder(arena, c);
+    } catch (DatapathException | RuntimeException e) {
+      // The maps hold whatever the batch reached; make the bookkeeping agree with them again
+      // so that a retry of the same batch computes the right slots and backend ids.
+      try {
+        readBackServices();
+      } catch (DatapathException reread) {
+        e.addSuppressed(reread);
+      }
+      throw e;
+    }
+  }
+
+  private void applyInOrder(Arena arena, ChangeSet c) throws DatapathException {
+    {
       upsertIpcache(arena, c.ipcacheUpserts());
       upsertEndpoints(arena, c.endpointUpserts());
       upsertServices(arena, c.serviceUpserts());
@@ -321,11 +336,17 @@ public final class BpfDatapath implements Datapath {
     MemorySegment key = arena.allocate(4, 4);
     MemorySegment value = endpoints.newValue(arena);
     List<String> devices = new ArrayList<>();
+    MemorySegment dropKey = arena.allocate(DROP_KEY);
     for (int ip : ips) {
       key.set(NET_INT, 0, ip);
       if (endpoints.lookup(key, value)) {
         devices.add(ifname(value));
         endpoints.delete(key);
+      }
+      dropKey.set(NET_INT, 0, ip);
+      for (int reason : new int[] {MapLayouts.DROP_POLICY_INGRESS, MapLayouts.DROP_POLICY_EGRESS, MapLayouts.DROP_NO_BACKEND}) {
+        dropKey.set(JAVA_INT, 4, reason);
+        drops.delete(dropKey);
       }
     }
     for (String device : devices) {

@@ -75,7 +75,11 @@ final class NodeNetwork {
 
   /** Every link of the namespace by name. */
   Map<String, Link> links() throws DatapathException {
-    String json = run("ip", "-j", "link", "show");
+    return parseLinks(run("ip", "-j", "link", "show"));
+  }
+
+  /** Reads {@code ip -j link show} output: name, ifindex and MAC of every link with a MAC. */
+  static Map<String, Link> parseLinks(String json) {
     Map<String, Link> links = new HashMap<>();
     for (String object : json.split("(?=\\{\"ifindex\":)")) {
       Matcher index = IFINDEX.matcher(object);

@@ -97,6 +97,32 @@ class BpfDatapathPrivilegedIT extends DatapathContract {
   }
 
   @Test
+  void aFullMapFailsTheBatchByNameAndARetryAfterFreeingSpaceSucceeds() throws Exception {
+    // One external VXLAN device per UDP port and namespace: the small node gets its own.
+    BpfDatapathConfig small = BpfDatapathConfig.forNode("node-small")
+        .withBpffsRoot(config.bpffsRoot())
+        .withNetns(TestNetwork.path(network.namespace("small")))
+        .withMapSizes(new BpfDatapathConfig.MapSizes(16, 4, 16, 16, 16, 16, 16, 16, 16));
+    try (BpfDatapath tiny = BpfDatapath.open(small)) {
+      Service first = new Service(tcp("10.96.0.1", 80), Service.Kind.CLUSTER_IP, 1, List.of(tcp("10.1.1.5", 80)), 0);
+      tiny.apply(ChangeSet.builder().upsert(first).build());
+      Service tooBig = new Service(tcp("10.96.0.2", 80), Service.Kind.CLUSTER_IP, 2,
+          List.of(tcp("10.1.1.6", 80), tcp("10.1.1.7", 80), tcp("10.1.1.8", 80)), 0);
+
+      assertThatThrownBy(() -> tiny.apply(ChangeSet.builder().upsert(tooBig).build()))
+          .isInstanceOf(BpfException.class)
+          .hasMessageContaining("on map services")
+          .hasMessageContaining("E2BIG");
+      assertThat(tiny.snapshot().services()).containsEntry(first.frontend(), first);
+
+      tiny.apply(ChangeSet.builder().deleteService(first.frontend()).build());
+      tiny.apply(ChangeSet.builder().upsert(tooBig).build());
+      assertThat(tiny.snapshot().services()).containsExactly(java.util.Map.entry(tooBig.frontend(), tooBig));
+      tiny.destroy();
+    }
+  }
+
+  @Test
   void refusesToStartWithoutBpffs() {
     BpfDatapathConfig noBpffs = config.withBpffsRoot(java.nio.file.Path.of("/tmp/" + network.prefix() + "-not-bpffs"));
     assertThatThrownBy(() -> BpfDatapath.open(noBpffs))
