@@ -139,8 +139,12 @@ class TwoNodeTrafficPrivilegedIT {
 
   /** One request from a pod; the answer line, or null when it failed (dropped, refused). */
   private String get(Pod from, String proto, String host, int port) throws Exception {
+    return getFrom(from.ns(), proto, host, port);
+  }
+
+  private String getFrom(String ns, String proto, String host, int port) throws Exception {
     try {
-      return net.exec(from.ns(), "python3", script.toString(), "get", proto, host, Integer.toString(port)).trim();
+      return net.exec(ns, "python3", script.toString(), "get", proto, host, Integer.toString(port)).trim();
     } catch (IOException failed) {
       return null;
     }
@@ -223,6 +227,28 @@ class TwoNodeTrafficPrivilegedIT {
           .build());
     }
     assertThat(get(d, "tcp", ipOf(c), 8080)).as("enforcement off again").isEqualTo("pod-c 10.1.1.6");
+  }
+
+  @Test
+  void trafficFromTheNodesOwnStackPassesIngressPolicyWithTheHostIdentity() throws Exception {
+    // A route inside node 2's namespace lets its own stack reach pod C; to_container checks it.
+    net.exec(node2, "ip", "route", "add", ipOf(c) + "/32", "dev", c.hostIf());
+    try {
+      dp2.apply(ChangeSet.builder()
+          .upsert(new Endpoint(c.ip() & 0xffff, c.ip(), c.hostIf(), c.identity(), true, false))
+          .allow(new PolicyKey(c.ip(), Direction.INGRESS, 1, 8080, Protocol.TCP))
+          .build());
+      await().atMost(Duration.ofSeconds(10)).untilAsserted(
+          () -> assertThat(getFrom(node2, "tcp", ipOf(c), 8080)).isEqualTo("pod-c 198.18.0.2"));
+
+      dp2.apply(ChangeSet.builder().revoke(new PolicyKey(c.ip(), Direction.INGRESS, 1, 8080, Protocol.TCP)).build());
+      long before = dp2.dropped(c.ip(), DropReason.POLICY_INGRESS);
+      assertThat(getFrom(node2, "tcp", ipOf(c), 8080)).isNull();
+      assertThat(dp2.dropped(c.ip(), DropReason.POLICY_INGRESS)).isGreaterThan(before);
+    } finally {
+      dp2.apply(baseline(NODE2).build());
+      net.exec(node2, "ip", "route", "del", ipOf(c) + "/32", "dev", c.hostIf());
+    }
   }
 
   @Test
