@@ -134,6 +134,13 @@ struct reply_nat {
 	__u16 orig_port;
 };
 
+/* Marks a conntrack entry as in use; written at most once a second to spare the cache line. */
+static __always_inline void ct_touch(struct ct_value *ct, __u64 now)
+{
+	if (now - ct->last_seen_ns > 1000000000ULL)
+		ct->last_seen_ns = now;
+}
+
 static __always_inline void count_drop(__u32 endpoint_addr, __u32 reason)
 {
 	struct drop_key key = { .endpoint_addr = endpoint_addr, .reason = reason };
@@ -294,6 +301,7 @@ static __always_inline int lb_translate(struct __sk_buff *skb, struct flow *f, s
 	struct backend_value *be = 0;
 	struct ct_value *ct = bpf_map_lookup_elem(&conntrack, &ctk);
 	if (ct) {
+		ct_touch(ct, now);
 		__u32 id = ct->backend_id;
 		be = bpf_map_lookup_elem(&backends, &id);
 		/* A removed (or reused) backend id sends the connection through selection again. */
@@ -326,7 +334,7 @@ static __always_inline int lb_translate(struct __sk_buff *skb, struct flow *f, s
 			bpf_map_update_elem(&affinity, &ak, &av, BPF_ANY);
 		}
 		struct ct_value nv = {
-			.created_ns = now,
+			.last_seen_ns = now,
 			.backend_id = backend_id,
 			.nat_addr = be->addr,
 			.nat_port = be->port,
@@ -381,7 +389,9 @@ static __always_inline int ct_classify(struct flow *f, struct reply_nat *r)
 		.kind = CT_FLOW,
 	};
 	struct ct_value *ct = bpf_map_lookup_elem(&conntrack, &reverse);
+	__u64 now = bpf_ktime_get_ns();
 	if (ct) {
+		ct_touch(ct, now);
 		r->rev_nat_id = ct->rev_nat_id;
 		r->orig_addr = ct->nat_addr;
 		r->orig_port = ct->nat_port;
@@ -395,7 +405,11 @@ static __always_inline int ct_classify(struct flow *f, struct reply_nat *r)
 		.proto = f->proto,
 		.kind = CT_FLOW,
 	};
-	return bpf_map_lookup_elem(&conntrack, &forward) ? CT_ESTABLISHED : CT_NEW;
+	ct = bpf_map_lookup_elem(&conntrack, &forward);
+	if (!ct)
+		return CT_NEW;
+	ct_touch(ct, now);
+	return CT_ESTABLISHED;
 }
 
 static __always_inline void ct_create(struct flow *f, struct reply_nat *lb, __u32 src_identity)
@@ -409,7 +423,7 @@ static __always_inline void ct_create(struct flow *f, struct reply_nat *lb, __u3
 		.kind = CT_FLOW,
 	};
 	struct ct_value value = {
-		.created_ns = bpf_ktime_get_ns(),
+		.last_seen_ns = bpf_ktime_get_ns(),
 		.rev_nat_id = lb->rev_nat_id,
 		.nat_addr = lb->orig_addr,
 		.nat_port = lb->orig_port,

@@ -67,6 +67,7 @@ struct revnat_value {
  *  CT_SERVICE: client -> frontend tuple, remembers the backend chosen for the connection;
  *  CT_FLOW:    the tuple after DNAT as it crossed this node; replies (reversed tuple) skip
  *              policy and, when rev_nat_id != 0, get their source rewritten to the frontend.
+ * The agent removes entries idle for longer than its timeouts (BpfDatapath.collectConntrack).
  */
 #define CT_FLOW 0
 #define CT_SERVICE 1
@@ -82,7 +83,7 @@ struct ct_key {
 };
 
 struct ct_value {
-	__u64 created_ns;
+	__u64 last_seen_ns; /* bpf_ktime_get_ns (CLOCK_MONOTONIC), refreshed at most once a second */
 	__u32 backend_id;   /* CT_SERVICE */
 	__u32 nat_addr;     /* CT_SERVICE: the backend chosen; CT_FLOW: the frontend before DNAT */
 	__u16 nat_port;

@@ -679,6 +679,31 @@ public final class BpfDatapath implements Datapath {
         .sum();
   }
 
+  /**
+   * Removes conntrack entries idle for longer than their timeout ({@code tcpIdle} for TCP,
+   * {@code otherIdle} for everything else) and returns how many went. The programs keep no
+   * timers: the agent calls this periodically (Cilium's defaults are 6 h and 60 s).
+   */
+  public synchronized int collectConntrack(java.time.Duration tcpIdle, java.time.Duration otherIdle)
+      throws DatapathException {
+    long now = System.nanoTime(); // CLOCK_MONOTONIC on Linux, the clock of bpf_ktime_get_ns
+    long tcpLimit = tcpIdle.toNanos();
+    long otherLimit = otherIdle.toNanos();
+    try (Arena arena = Arena.ofConfined()) {
+      List<MemorySegment> expired = new ArrayList<>();
+      conntrack.forEach(arena, (k, v) -> {
+        boolean tcp = (k.get(JAVA_BYTE, 12) & 0xff) == Protocol.TCP.ipProtocolNumber();
+        if (now - v.get(JAVA_LONG, 0) > (tcp ? tcpLimit : otherLimit)) expired.add(k);
+      });
+      if (expired.isEmpty()) return 0;
+      long size = CT_KEY.byteSize();
+      MemorySegment keys = arena.allocate(size * expired.size(), 8);
+      for (int i = 0; i < expired.size(); i++) keys.asSlice(i * size, size).copyFrom(expired.get(i));
+      conntrack.deleteAll(keys, expired.size());
+      return expired.size();
+    }
+  }
+
   /** Entries in the conntrack map (for inspection). */
   public synchronized int conntrackEntries() throws DatapathException {
     try (Arena arena = Arena.ofConfined()) {

@@ -74,7 +74,7 @@ public final class MapLayouts {
           .withName("ct_key");
   public static final StructLayout CT_VALUE =
       MemoryLayout.structLayout(
-              JAVA_LONG.withName("created_ns"),
+              JAVA_LONG.withName("last_seen_ns"),
               JAVA_INT.withName("backend_id"),
               NET_INT.withName("nat_addr"),
               NET_SHORT.withName("nat_port"),

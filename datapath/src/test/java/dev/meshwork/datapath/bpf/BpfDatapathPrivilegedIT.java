@@ -123,6 +123,35 @@ class BpfDatapathPrivilegedIT extends DatapathContract {
   }
 
   @Test
+  void conntrackCollectionRemovesOnlyIdleEntriesByProtocolTimeout() throws Exception {
+    BpfMap.Spec spec = BpfDatapath.mapSpecs(config.mapSizes()).get(4);
+    try (BpfMap conntrack = BpfMap.openOrCreate(config.nodeDirectory().resolve("conntrack").toString(), spec);
+        java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+      long now = System.nanoTime();
+      long[][] entries = { // source port, protocol, idle seconds
+        {1000, 6, 7200}, {1001, 6, 5}, {1002, 17, 120}, {1003, 17, 5}};
+      for (long[] e : entries) {
+        var key = conntrack.newKey(arena);
+        key.set(MapLayouts.NET_INT, 0, ip("10.1.1.5"));
+        key.set(MapLayouts.NET_INT, 4, ip("10.96.0.10"));
+        key.set(MapLayouts.NET_SHORT, 8, (short) e[0]);
+        key.set(java.lang.foreign.ValueLayout.JAVA_BYTE, 12, (byte) e[1]);
+        var value = conntrack.newValue(arena);
+        value.set(java.lang.foreign.ValueLayout.JAVA_LONG, 0, now - e[2] * 1_000_000_000L);
+        conntrack.update(key, value, BpfSyscall.BPF_ANY);
+      }
+      BpfDatapath bpf = (BpfDatapath) datapath;
+
+      int removed = bpf.collectConntrack(java.time.Duration.ofHours(1), java.time.Duration.ofSeconds(60));
+
+      assertThat(removed).isEqualTo(2);
+      assertThat(bpf.conntrackEntries()).isEqualTo(2);
+      List<Short> ports = conntrack.keys(arena).stream().map(k -> k.get(MapLayouts.NET_SHORT, 8)).toList();
+      assertThat(ports).containsExactlyInAnyOrder((short) 1001, (short) 1003);
+    }
+  }
+
+  @Test
   void refusesToStartWithoutBpffs() {
     BpfDatapathConfig noBpffs = config.withBpffsRoot(java.nio.file.Path.of("/tmp/" + network.prefix() + "-not-bpffs"));
     assertThatThrownBy(() -> BpfDatapath.open(noBpffs))
