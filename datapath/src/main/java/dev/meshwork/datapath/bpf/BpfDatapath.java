@@ -613,6 +613,25 @@ public final class BpfDatapath implements Datapath {
 
   // ---- reading back
 
+  private static PolicyKey policyKeyOf(MemorySegment k) {
+    int proto = k.get(JAVA_BYTE, 10) & 0xff;
+    return new PolicyKey(
+        k.get(NET_INT, 0),
+        k.get(JAVA_BYTE, 11) == MapLayouts.DIR_INGRESS ? PolicyKey.Direction.INGRESS : PolicyKey.Direction.EGRESS,
+        k.get(JAVA_INT, 4),
+        k.get(NET_SHORT, 8) & 0xffff,
+        proto == 0 ? null : protocolOf(proto));
+  }
+
+  /** Packets each policy entry has allowed (new flows only: replies and established flows skip policy). */
+  public synchronized Map<PolicyKey, Long> policyHits() throws DatapathException {
+    Map<PolicyKey, Long> hits = new HashMap<>();
+    try (Arena arena = Arena.ofConfined()) {
+      policy.forEach(arena, (k, v) -> hits.put(policyKeyOf(k), v.get(JAVA_LONG, 0)));
+    }
+    return hits;
+  }
+
   @Override
   public synchronized DatapathSnapshot snapshot() throws DatapathException {
     try (Arena arena = Arena.ofConfined()) {
@@ -629,15 +648,7 @@ public final class BpfDatapath implements Datapath {
             (flags & MapLayouts.EP_F_INGRESS_ENFORCED) != 0, (flags & MapLayouts.EP_F_EGRESS_ENFORCED) != 0));
       });
       Set<PolicyKey> pol = new HashSet<>();
-      for (MemorySegment k : policy.keys(arena)) {
-        int proto = k.get(JAVA_BYTE, 10) & 0xff;
-        pol.add(new PolicyKey(
-            k.get(NET_INT, 0),
-            k.get(JAVA_BYTE, 11) == MapLayouts.DIR_INGRESS ? PolicyKey.Direction.INGRESS : PolicyKey.Direction.EGRESS,
-            k.get(JAVA_INT, 4),
-            k.get(NET_SHORT, 8) & 0xffff,
-            proto == 0 ? null : protocolOf(proto)));
-      }
+      for (MemorySegment k : policy.keys(arena)) pol.add(policyKeyOf(k));
       Map<L4Address, Service> svc = readServices(arena, readBackends(arena));
       return new DatapathSnapshot(ipc, svc, eps, pol);
     }

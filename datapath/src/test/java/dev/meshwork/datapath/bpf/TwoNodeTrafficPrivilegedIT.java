@@ -221,6 +221,10 @@ class TwoNodeTrafficPrivilegedIT {
       assertThat(get(d, "tcp", ipOf(c), 8080)).as("D (0x10102) is not allowed").isNull();
       assertThat(get(a, "udp", ipOf(c), 5353)).as("A is allowed TCP 8080 only").isNull();
       assertThat(dp2.dropped(c.ip(), DropReason.POLICY_INGRESS)).isGreaterThan(droppedBefore);
+      assertThat(dp2.policyHits())
+          .as("the allow entry counted A's new connection")
+          .hasEntrySatisfying(new PolicyKey(c.ip(), Direction.INGRESS, a.identity(), 8080, Protocol.TCP),
+              hits -> assertThat(hits).isPositive());
     } finally {
       dp2.apply(baseline(NODE2)
           .revoke(new PolicyKey(c.ip(), Direction.INGRESS, a.identity(), 8080, Protocol.TCP))
