@@ -6,7 +6,9 @@
  *   to_container    egress of a pod's host-side veth: ingress policy for traffic that the
  *                   node's own stack routed to the pod (our redirects are already checked);
  *   from_overlay    ingress of the node's VXLAN device: the VNI is the source identity,
- *                   ingress policy, reverse NAT of replies, delivery to the local pod.
+ *                   ingress policy, reverse NAT of replies, delivery to the local pod;
+ *   from_netdev     ingress of the node's external devices: NodePort, external and
+ *                   load-balancer IPs for clients outside the mesh (identity world).
  * The maps are created and pinned by the agent (Java) before this object is loaded; the
  * definitions below only give their shape. See docs/datapath.md for the packet walk.
  */
@@ -132,6 +134,7 @@ struct reply_nat {
 	__u16 rev_nat_id;
 	__u32 orig_addr;
 	__u16 orig_port;
+	__u32 tunnel_src; /* for replies: the node the flow was tunnelled from */
 };
 
 /* Marks a conntrack entry as in use; written at most once a second to spare the cache line. */
@@ -270,14 +273,18 @@ static __always_inline struct backend_value *backend_at(struct service_key *key,
  * frontend, keeps an established connection on its backend, otherwise picks one (ClientIP
  * affinity first, then at random) and DNATs. Sets *rev_nat_id when translated.
  */
-static __always_inline int lb_translate(struct __sk_buff *skb, struct flow *f, struct reply_nat *lb)
+static __always_inline int lb_translate(struct __sk_buff *skb, struct flow *f, struct reply_nat *lb,
+					int external)
 {
 	struct service_key key = { .addr = f->daddr, .port = f->dport, .proto = f->proto };
 	struct service_value *master = bpf_map_lookup_elem(&services, &key);
+	if (master && external && master->kind == SVC_KIND_CLUSTER_IP)
+		return LB_NONE; /* ClusterIPs are for the mesh only */
 	if (!master) {
-		/* NodePort: any address that is a node's own (host or remote-node identity). */
+		/* NodePort: from pods any node's address (host or remote-node identity), from
+		 * outside only this node's own. */
 		__u32 id = identity_of(f->daddr);
-		if (id != IDENTITY_HOST && id != IDENTITY_REMOTE_NODE)
+		if (id != IDENTITY_HOST && (external || id != IDENTITY_REMOTE_NODE))
 			return LB_NONE;
 		key.addr = 0;
 		master = bpf_map_lookup_elem(&services, &key);
@@ -395,6 +402,7 @@ static __always_inline int ct_classify(struct flow *f, struct reply_nat *r)
 		r->rev_nat_id = ct->rev_nat_id;
 		r->orig_addr = ct->nat_addr;
 		r->orig_port = ct->nat_port;
+		r->tunnel_src = ct->tunnel_src;
 		return CT_REPLY;
 	}
 	struct ct_key forward = {
@@ -412,7 +420,8 @@ static __always_inline int ct_classify(struct flow *f, struct reply_nat *r)
 	return CT_ESTABLISHED;
 }
 
-static __always_inline void ct_create(struct flow *f, struct reply_nat *lb, __u32 src_identity)
+static __always_inline void ct_create(struct flow *f, struct reply_nat *lb, __u32 src_identity,
+				      __u32 tunnel_src)
 {
 	struct ct_key key = {
 		.saddr = f->saddr,
@@ -428,6 +437,7 @@ static __always_inline void ct_create(struct flow *f, struct reply_nat *lb, __u3
 		.nat_addr = lb->orig_addr,
 		.nat_port = lb->orig_port,
 		.src_identity = src_identity,
+		.tunnel_src = tunnel_src,
 	};
 	bpf_map_update_elem(&conntrack, &key, &value, BPF_ANY);
 }
@@ -439,12 +449,34 @@ static __always_inline int deliver_local(struct __sk_buff *skb, struct endpoint_
 	return bpf_redirect_neigh(ep->ifindex, &nh, sizeof(nh), 0);
 }
 
+#define FROM_POD 0
+#define FROM_OVERLAY 1
+#define FROM_NETDEV 2
+
+static __always_inline int tunnel_to(struct __sk_buff *skb, __u32 node_addr, __u32 identity)
+{
+	__u32 zero = 0;
+	struct node_config *cfg = bpf_map_lookup_elem(&node, &zero);
+	if (!cfg || !cfg->vxlan_ifindex)
+		return TC_ACT_SHOT;
+	struct bpf_tunnel_key tk = {
+		.remote_ipv4 = bpf_ntohl(node_addr),
+		.tunnel_id = identity,
+		.tunnel_ttl = 64,
+	};
+	if (bpf_skb_set_tunnel_key(skb, &tk, sizeof(tk), BPF_F_ZERO_CSUM_TX))
+		return TC_ACT_SHOT;
+	return bpf_redirect(cfg->vxlan_ifindex, 0);
+}
+
 /*
- * The common walk after a packet entered through a pod veth (from_pod = 1) or the tunnel:
- * reply detection and reverse NAT, policy for new flows, conntrack, then delivery.
+ * The common walk after a packet entered through a pod veth, the tunnel (tunnel_src = the
+ * sending node) or an external device: reply detection and reverse NAT, policy for new flows,
+ * conntrack, then delivery.
  */
 static __always_inline int forward(struct __sk_buff *skb, struct flow *f, __u32 src_identity,
-				   struct endpoint_value *src_ep, struct reply_nat *lb, int from_pod)
+				   struct endpoint_value *src_ep, struct reply_nat *lb, int from,
+				   __u32 tunnel_src)
 {
 	struct reply_nat reply = {};
 	int state = ct_classify(f, &reply);
@@ -469,30 +501,26 @@ static __always_inline int forward(struct __sk_buff *skb, struct flow *f, __u32 
 			return TC_ACT_SHOT;
 		}
 		if (state == CT_NEW)
-			ct_create(f, lb, src_identity);
+			ct_create(f, lb, src_identity, tunnel_src);
 		return deliver_local(skb, dst_ep, daddr);
 	}
-	if (!from_pod)
-		return TC_ACT_OK; /* decapsulated but not for a pod here: the node's stack decides */
+	if (from == FROM_OVERLAY) {
+		/* Decapsulated but not for a pod here: the node's stack decides. The inner MAC was
+		 * the sending node's; without this the stack would drop it as for another host. */
+		bpf_skb_change_type(skb, 0 /* PACKET_HOST */);
+		return TC_ACT_OK;
+	}
 
 	struct ipcache_key key = { .prefixlen = 32, .addr = daddr };
 	struct ipcache_value *remote = bpf_map_lookup_elem(&ipcache, &key);
 	if (state == CT_NEW)
-		ct_create(f, lb, src_identity);
-	if (remote && remote->tunnel_endpoint) {
-		__u32 zero = 0;
-		struct node_config *cfg = bpf_map_lookup_elem(&node, &zero);
-		if (!cfg || !cfg->vxlan_ifindex)
-			return TC_ACT_SHOT;
-		struct bpf_tunnel_key tk = {
-			.remote_ipv4 = bpf_ntohl(remote->tunnel_endpoint),
-			.tunnel_id = src_identity,
-			.tunnel_ttl = 64,
-		};
-		if (bpf_skb_set_tunnel_key(skb, &tk, sizeof(tk), BPF_F_ZERO_CSUM_TX))
-			return TC_ACT_SHOT;
-		return bpf_redirect(cfg->vxlan_ifindex, 0);
-	}
+		ct_create(f, lb, src_identity, 0);
+	if (remote && remote->tunnel_endpoint)
+		return tunnel_to(skb, remote->tunnel_endpoint, src_identity);
+	/* A reply to a client outside the mesh whose request another node tunnelled here goes
+	 * back through that node, which holds the translation the client expects. */
+	if (state == CT_REPLY && reply.tunnel_src && from == FROM_POD && !remote)
+		return tunnel_to(skb, reply.tunnel_src, src_identity);
 	return TC_ACT_OK; /* the node itself or outside the mesh: the node's stack routes it */
 }
 
@@ -557,7 +585,7 @@ int from_container(struct __sk_buff *skb)
 
 	struct reply_nat lb_nat = {};
 	if (f.proto == IPPROTO_TCP || f.proto == IPPROTO_UDP) {
-		int lb = lb_translate(skb, &f, &lb_nat);
+		int lb = lb_translate(skb, &f, &lb_nat, 0);
 		if (lb == LB_NO_BACKEND) {
 			count_drop(saddr, DROP_NO_BACKEND);
 			return TC_ACT_SHOT;
@@ -565,7 +593,7 @@ int from_container(struct __sk_buff *skb)
 		if (lb == LB_ERROR)
 			return TC_ACT_SHOT;
 	}
-	return forward(skb, &f, src_identity, src_ep, &lb_nat, 1);
+	return forward(skb, &f, src_identity, src_ep, &lb_nat, FROM_POD, 0);
 }
 
 SEC("tc")
@@ -584,7 +612,33 @@ int from_overlay(struct __sk_buff *skb)
 		return TC_ACT_OK;
 	/* The VNI is the sender's security identity, whatever our ipcache says of its IP. */
 	struct reply_nat none = {};
-	return forward(skb, &f, tk.tunnel_id, 0, &none, 0);
+	return forward(skb, &f, tk.tunnel_id, 0, &none, FROM_OVERLAY, bpf_htonl(tk.remote_ipv4));
+}
+
+SEC("tc")
+int from_netdev(struct __sk_buff *skb)
+{
+	void *data = (void *)(long)skb->data;
+	void *data_end = (void *)(long)skb->data_end;
+	struct ethhdr *eth = data;
+	if ((void *)(eth + 1) > data_end || eth->h_proto != bpf_htons(ETH_P_IP))
+		return TC_ACT_OK;
+	struct flow f;
+	if (!parse_flow(skb, &f) || (f.proto != IPPROTO_TCP && f.proto != IPPROTO_UDP))
+		return TC_ACT_OK;
+	/* Replies of flows this node translated for outside clients are handled where they
+	 * arrive (pod veth or tunnel); here only new requests to a service frontend. */
+	struct reply_nat lb_nat = {};
+	int lb = lb_translate(skb, &f, &lb_nat, 1);
+	if (lb == LB_NONE)
+		return TC_ACT_OK;
+	if (lb == LB_NO_BACKEND) {
+		count_drop(0, DROP_NO_BACKEND);
+		return TC_ACT_SHOT;
+	}
+	if (lb == LB_ERROR)
+		return TC_ACT_SHOT;
+	return forward(skb, &f, IDENTITY_WORLD, 0, &lb_nat, FROM_NETDEV, 0);
 }
 
 SEC("tc")
@@ -614,7 +668,7 @@ int to_container(struct __sk_buff *skb)
 		count_drop(daddr, DROP_POLICY_INGRESS);
 		return TC_ACT_SHOT;
 	}
-	ct_create(&f, &none, src_identity);
+	ct_create(&f, &none, src_identity, 0);
 	return TC_ACT_OK;
 }
 

@@ -89,6 +89,9 @@ struct ct_value {
 	__u16 nat_port;
 	__u16 rev_nat_id;   /* both */
 	__u32 src_identity; /* CT_FLOW: identity of the side that opened the flow */
+	__u32 tunnel_src;   /* CT_FLOW: node that tunnelled the flow here (replies to clients
+			     * outside the mesh go back through it), 0 if it did not come by tunnel */
+	__u32 pad;
 };
 
 /* ClientIP session affinity (LRU hash). */

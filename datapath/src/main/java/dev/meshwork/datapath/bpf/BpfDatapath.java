@@ -63,7 +63,7 @@ public final class BpfDatapath implements Datapath {
   private static final Logger log = LoggerFactory.getLogger(BpfDatapath.class);
 
   static final String OBJECT_RESOURCE = "meshwork.o";
-  static final List<String> PROGRAMS = List.of("from_container", "to_container", "from_overlay");
+  static final List<String> PROGRAMS = List.of("from_container", "to_container", "from_overlay", "from_netdev");
 
   private final BpfDatapathConfig config;
   private final NodeNetwork network;
@@ -227,7 +227,16 @@ public final class BpfDatapath implements Datapath {
       value.set(JAVA_INT, 0, vxlan.ifindex());
       node.update(key, value, BpfSyscall.BPF_ANY);
     }
-    network.attach(List.of(new NodeNetwork.Attachment(config.vxlanDevice(), progs.resolve("from_overlay"), null)));
+    List<NodeNetwork.Attachment> attachments = new ArrayList<>();
+    attachments.add(new NodeNetwork.Attachment(config.vxlanDevice(), progs.resolve("from_overlay"), null));
+    Map<String, NodeNetwork.Link> links = network.links();
+    for (String device : config.externalDevices()) {
+      if (!links.containsKey(device)) {
+        throw new DatapathException("datapath setting externalDevices: device " + device + " does not exist on node " + config.nodeName());
+      }
+      attachments.add(new NodeNetwork.Attachment(device, progs.resolve("from_netdev"), null));
+    }
+    network.attach(attachments);
   }
 
   public BpfDatapathConfig config() {
@@ -740,6 +749,13 @@ public final class BpfDatapath implements Datapath {
             log.warn("node {}: {}", config.nodeName(), e.getMessage());
           }
         }
+      }
+    }
+    for (String device : config.externalDevices()) {
+      try {
+        network.detach(device);
+      } catch (DatapathException e) {
+        log.warn("node {}: {}", config.nodeName(), e.getMessage());
       }
     }
     if (network.links().containsKey(config.vxlanDevice())) {

@@ -1,6 +1,7 @@
 package dev.meshwork.datapath.bpf;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.regex.Pattern;
@@ -17,6 +18,8 @@ import java.util.regex.Pattern;
  *     agent's own (tests that run several nodes on one host); devices are managed through
  *     {@code nsenter --net=} there
  * @param mapSizes entries per map
+ * @param externalDevices the node's devices facing clients outside the mesh (e.g. eth0), where
+ *     {@code from_netdev} serves NodePort, external and load-balancer IPs; empty for none
  */
 public record BpfDatapathConfig(
     String nodeName,
@@ -24,7 +27,8 @@ public record BpfDatapathConfig(
     String vxlanDevice,
     int vxlanPort,
     Optional<Path> netns,
-    MapSizes mapSizes) {
+    MapSizes mapSizes,
+    List<String> externalDevices) {
 
   public static final Path DEFAULT_BPFFS_ROOT = Path.of("/sys/fs/bpf/meshwork");
   public static final String DEFAULT_VXLAN_DEVICE = "meshwork_vxlan";
@@ -39,6 +43,13 @@ public record BpfDatapathConfig(
     Objects.requireNonNull(vxlanDevice, "vxlanDevice");
     Objects.requireNonNull(netns, "netns");
     Objects.requireNonNull(mapSizes, "mapSizes");
+    externalDevices = List.copyOf(externalDevices);
+    for (String device : externalDevices) {
+      if (!DEVICE.matcher(device).matches()) {
+        throw new IllegalArgumentException(
+            "datapath setting externalDevices: '" + device + "' is not a device name ([A-Za-z0-9_-]{1,15})");
+      }
+    }
     if (!NODE_NAME.matcher(nodeName).matches()) {
       throw new IllegalArgumentException(
           "datapath setting nodeName: '" + nodeName + "' is not a node name ([A-Za-z0-9._-]{1,200})");
@@ -56,23 +67,27 @@ public record BpfDatapathConfig(
   public static BpfDatapathConfig forNode(String nodeName) {
     return new BpfDatapathConfig(
         nodeName, DEFAULT_BPFFS_ROOT, DEFAULT_VXLAN_DEVICE, DEFAULT_VXLAN_PORT, Optional.empty(),
-        MapSizes.DEFAULTS);
+        MapSizes.DEFAULTS, List.of());
   }
 
   public BpfDatapathConfig withBpffsRoot(Path root) {
-    return new BpfDatapathConfig(nodeName, root, vxlanDevice, vxlanPort, netns, mapSizes);
+    return new BpfDatapathConfig(nodeName, root, vxlanDevice, vxlanPort, netns, mapSizes, externalDevices);
   }
 
   public BpfDatapathConfig withNetns(Path namespace) {
-    return new BpfDatapathConfig(nodeName, bpffsRoot, vxlanDevice, vxlanPort, Optional.of(namespace), mapSizes);
+    return new BpfDatapathConfig(nodeName, bpffsRoot, vxlanDevice, vxlanPort, Optional.of(namespace), mapSizes, externalDevices);
   }
 
   public BpfDatapathConfig withVxlanDevice(String device) {
-    return new BpfDatapathConfig(nodeName, bpffsRoot, device, vxlanPort, netns, mapSizes);
+    return new BpfDatapathConfig(nodeName, bpffsRoot, device, vxlanPort, netns, mapSizes, externalDevices);
   }
 
   public BpfDatapathConfig withMapSizes(MapSizes sizes) {
-    return new BpfDatapathConfig(nodeName, bpffsRoot, vxlanDevice, vxlanPort, netns, sizes);
+    return new BpfDatapathConfig(nodeName, bpffsRoot, vxlanDevice, vxlanPort, netns, sizes, externalDevices);
+  }
+
+  public BpfDatapathConfig withExternalDevices(List<String> devices) {
+    return new BpfDatapathConfig(nodeName, bpffsRoot, vxlanDevice, vxlanPort, netns, mapSizes, devices);
   }
 
   /** The directory holding this node's pins. */

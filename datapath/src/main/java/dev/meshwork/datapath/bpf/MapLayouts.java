@@ -79,7 +79,9 @@ public final class MapLayouts {
               NET_INT.withName("nat_addr"),
               NET_SHORT.withName("nat_port"),
               JAVA_SHORT.withName("rev_nat_id"),
-              JAVA_INT.withName("src_identity"))
+              JAVA_INT.withName("src_identity"),
+              NET_INT.withName("tunnel_src"),
+              JAVA_INT.withName("pad"))
           .withName("ct_value");
 
   public static final StructLayout AFFINITY_KEY =

@@ -114,6 +114,11 @@ final class NodeNetwork {
       if (link == null) throw new DatapathException("VXLAN device " + device + " vanished after creation");
     }
     run("ip", "link", "set", device, "up");
+    // Replies to clients outside the mesh come back decapsulated with a source that is this
+    // node's own address (the NodePort address they used) and leave through the stack: accept
+    // local sources and skip the reverse-path filter on the tunnel device.
+    run("sysctl", "-q", "-w", "net.ipv4.conf." + device + ".accept_local=1",
+        "net.ipv4.conf." + device + ".rp_filter=0");
     return link;
   }
 

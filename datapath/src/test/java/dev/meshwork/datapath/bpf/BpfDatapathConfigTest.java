@@ -24,8 +24,10 @@ class BpfDatapathConfigTest {
     assertThatThrownBy(() -> BpfDatapathConfig.forNode("n1").withVxlanDevice("a-very-long-vxlan-name"))
         .hasMessageContaining("datapath setting vxlanDevice");
     assertThatThrownBy(() -> new BpfDatapathConfig("n1", Path.of("/sys/fs/bpf"), "vx", 0, Optional.empty(),
-            BpfDatapathConfig.MapSizes.DEFAULTS))
+            BpfDatapathConfig.MapSizes.DEFAULTS, java.util.List.of()))
         .hasMessageContaining("datapath setting vxlanPort: 0");
+    assertThatThrownBy(() -> BpfDatapathConfig.forNode("n1").withExternalDevices(java.util.List.of("eth0", "bad name")))
+        .hasMessageContaining("datapath setting externalDevices: 'bad name'");
     assertThatThrownBy(() -> BpfDatapathConfig.MapSizes.uniform(0))
         .hasMessageContaining("datapath setting mapSizes");
   }

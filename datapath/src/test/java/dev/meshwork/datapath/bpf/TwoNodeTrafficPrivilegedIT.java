@@ -36,8 +36,9 @@ import org.junit.jupiter.api.TestInstance;
  * Real packets through our programs: two nodes (namespaces joined by an underlay veth,
  * 198.18.0.1 and 198.18.0.2) each running a BpfDatapath with its VXLAN device, and pods as
  * namespaces behind veths. Node 1 has pods A (identity 0x10101) and D (0x10102); node 2 has
- * pods B (0x20105) and C (0x20106). Every pod runs a small server (traffic.py) that answers with
- * its name and the client IP it saw.
+ * pods B (0x20105) and C (0x20106); a client outside the mesh sits behind node 1's external
+ * device ext0 (198.18.1.2 → 198.18.1.1). Every pod runs a small server (traffic.py) that answers
+ * with its name and the client IP it saw.
  */
 @Tag("privileged")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -52,6 +53,7 @@ class TwoNodeTrafficPrivilegedIT {
   private Path script;
   private String node1;
   private String node2;
+  private String outside;
   private BpfDatapathConfig config1;
   private BpfDatapathConfig config2;
   private BpfDatapath dp1;
@@ -76,12 +78,20 @@ class TwoNodeTrafficPrivilegedIT {
     net.exec(node1, "ip", "addr", "add", "198.18.0.1/24", "dev", "ul0");
     net.exec(node2, "ip", "addr", "add", "198.18.0.2/24", "dev", "ul0");
 
+    // A client outside the mesh, behind node 1's external device ext0.
+    outside = net.namespace("outside");
+    net.veth(node1, "ext0", outside, "eth0");
+    net.exec(node1, "ip", "addr", "add", "198.18.1.1/24", "dev", "ext0");
+    net.exec(node1, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1");
+    net.exec(outside, "ip", "addr", "add", "198.18.1.2/24", "dev", "eth0");
+    net.exec(outside, "ip", "route", "add", "default", "via", "198.18.1.1");
+
     a = pod("a", node1, "10.1.1.5", 0x10101, NODE1);
     d = pod("d", node1, "10.1.1.6", 0x10102, NODE1);
     b = pod("b", node2, "10.2.0.7", 0x20105, NODE2);
     c = pod("c", node2, "10.2.0.8", 0x20106, NODE2);
 
-    config1 = nodeConfig("node1", node1);
+    config1 = nodeConfig("node1", node1).withExternalDevices(List.of("ext0"));
     config2 = nodeConfig("node2", node2);
     dp1 = BpfDatapath.open(config1);
     dp2 = BpfDatapath.open(config2);
@@ -113,6 +123,7 @@ class TwoNodeTrafficPrivilegedIT {
     // Node addresses: the own one is "host" (1), the other "remote-node" (6); NodePort uses this.
     cs.upsert(new IpCacheEntry(IpPrefix.host(NODE1), node == NODE1 ? 1 : 6, 0));
     cs.upsert(new IpCacheEntry(IpPrefix.host(NODE2), node == NODE2 ? 1 : 6, 0));
+    if (node == NODE1) cs.upsert(new IpCacheEntry(IpPrefix.parse("198.18.1.1/32"), 1, 0)); // ext0
     if (node == NODE1) {
       cs.upsert(new IpCacheEntry(IpPrefix.parse("10.2.0.0/24"), 6, NODE2));
     } else {
@@ -203,6 +214,25 @@ class TwoNodeTrafficPrivilegedIT {
         () -> assertThat(get(a, "tcp", "198.18.0.2", 30080)).isEqualTo("pod-b 10.1.1.5"));
     assertThat(get(d, "tcp", "198.18.0.1", 30080)).as("own node's NodePort").isEqualTo("pod-b 10.1.1.6");
     assertThat(get(a, "tcp", "198.18.0.2", 30081)).as("no such NodePort").isNull();
+  }
+
+  @Test
+  void clientsOutsideTheMeshReachNodePortsAndExternalIpsAndSeeRepliesFromThem() throws Exception {
+    dp1.apply(ChangeSet.builder()
+        .upsert(new Service(new L4Address(0, 30090, Protocol.TCP), Service.Kind.NODE_PORT, 60,
+            List.of(new L4Address(b.ip(), 8080, Protocol.TCP)), 0))
+        .upsert(new Service(new L4Address(Ipv4.parse("198.18.100.1"), 80, Protocol.TCP), Service.Kind.EXTERNAL_IP, 61,
+            List.of(new L4Address(d.ip(), 8080, Protocol.TCP)), 0))
+        .upsert(new Service(new L4Address(Ipv4.parse("10.96.0.60"), 80, Protocol.TCP), Service.Kind.CLUSTER_IP, 62,
+            List.of(new L4Address(d.ip(), 8080, Protocol.TCP)), 0))
+        .build());
+
+    // Backend on the other node: tunnelled there, the reply tunnelled back to be translated.
+    await().atMost(Duration.ofSeconds(10)).untilAsserted(
+        () -> assertThat(getFrom(outside, "tcp", "198.18.1.1", 30090)).isEqualTo("pod-b 198.18.1.2"));
+    // Backend on this node, through an external IP.
+    assertThat(getFrom(outside, "tcp", "198.18.100.1", 80)).isEqualTo("pod-d 198.18.1.2");
+    assertThat(getFrom(outside, "udp", "198.18.1.1", 30090)).as("no UDP NodePort").isNull();
   }
 
   @Test
