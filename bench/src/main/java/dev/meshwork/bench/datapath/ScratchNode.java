@@ -28,13 +28,19 @@ final class ScratchNode implements AutoCloseable {
         .withMapSizes(sizes));
   }
 
-  static void run(String... command) throws IOException, InterruptedException {
+  static void run(String... command) throws IOException {
     Process p = new ProcessBuilder(List.of(command)).inheritIO().start();
-    if (p.waitFor() != 0) throw new IOException(String.join(" ", command) + " failed");
+    try {
+      if (p.waitFor() != 0) throw new IOException(String.join(" ", command) + " failed");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      p.destroyForcibly();
+      throw new IOException("interrupted: " + String.join(" ", command), e);
+    }
   }
 
   @Override
-  public void close() throws Exception {
+  public void close() throws IOException {
     datapath.close();
     run("umount", bpffs.toString());
     Files.deleteIfExists(bpffs);

@@ -260,17 +260,16 @@ public final class BpfDatapath implements Datapath {
     }
   }
 
+  /** The order of ChangeSet's contract: everything new is in place before anything goes. */
   private void applyInOrder(Arena arena, ChangeSet c) throws DatapathException {
-    {
-      upsertIpcache(arena, c.ipcacheUpserts());
-      upsertEndpoints(arena, c.endpointUpserts());
-      upsertServices(arena, c.serviceUpserts());
-      writePolicy(arena, c.policyAllows(), true);
-      writePolicy(arena, c.policyRevokes(), false);
-      deleteServices(arena, c.serviceDeletes());
-      deleteEndpoints(arena, c.endpointDeletes());
-      deleteIpcache(arena, c.ipcacheDeletes());
-    }
+    upsertIpcache(arena, c.ipcacheUpserts());
+    upsertEndpoints(arena, c.endpointUpserts());
+    upsertServices(arena, c.serviceUpserts());
+    writePolicy(arena, c.policyAllows(), true);
+    writePolicy(arena, c.policyRevokes(), false);
+    deleteServices(arena, c.serviceDeletes());
+    deleteEndpoints(arena, c.endpointDeletes());
+    deleteIpcache(arena, c.ipcacheDeletes());
   }
 
   // ---- ipcache

@@ -51,10 +51,16 @@ class BpfDatapathPrivilegedIT extends DatapathContract {
 
   @AfterEach
   void removeNode() throws Exception {
-    try (var n = network; var b = bpffs) {
+    try {
       if (datapath != null) {
         datapath.close();
         datapath = null;
+      }
+    } finally {
+      try {
+        if (bpffs != null) bpffs.close();
+      } finally {
+        if (network != null) network.close();
       }
     }
   }

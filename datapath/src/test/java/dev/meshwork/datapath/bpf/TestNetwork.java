@@ -57,16 +57,21 @@ final class TestNetwork implements AutoCloseable {
     exec(nsB, "ip", "link", "set", b, "up");
   }
 
-  void stop(Process p) throws InterruptedException {
+  void stop(Process p) {
     p.destroy();
-    if (!p.waitFor(5, TimeUnit.SECONDS)) {
+    try {
+      if (!p.waitFor(5, TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+        p.waitFor(5, TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
       p.destroyForcibly();
-      p.waitFor(5, TimeUnit.SECONDS);
     }
   }
 
   @Override
-  public void close() throws Exception {
+  public void close() {
     try {
       for (Process p : processes) stop(p);
     } finally {

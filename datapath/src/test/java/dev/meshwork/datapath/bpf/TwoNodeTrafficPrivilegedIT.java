@@ -169,11 +169,17 @@ class TwoNodeTrafficPrivilegedIT {
   void removeEverything() throws Exception {
     if (net == null) return;
     String prefix = net.prefix();
-    try (var n = net; var fs = bpffs) {
+    try {
       for (BpfDatapath dp : new BpfDatapath[] {dp1, dp2}) {
         if (dp != null) dp.destroy();
       }
       Files.deleteIfExists(script);
+    } finally {
+      try {
+        bpffs.close();
+      } finally {
+        net.close();
+      }
     }
     assertThat(Privileged.run("ip", "netns", "list")).doesNotContain(prefix);
     assertThat(Files.exists(bpffs.root())).as("private bpffs unmounted and removed").isFalse();
