@@ -35,7 +35,6 @@ public final class BpfSyscall {
   static final int BPF_OBJ_PIN = 6;
   static final int BPF_OBJ_GET = 7;
   static final int BPF_OBJ_GET_INFO_BY_FD = 15;
-  static final int BPF_MAP_LOOKUP_BATCH = 24;
   static final int BPF_MAP_UPDATE_BATCH = 26;
   static final int BPF_MAP_DELETE_BATCH = 27;
 
