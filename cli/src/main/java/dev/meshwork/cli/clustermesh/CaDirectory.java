@@ -1,6 +1,8 @@
 package dev.meshwork.cli.clustermesh;
 
 import dev.meshwork.cli.CliFailure;
+import dev.meshwork.kvstore.etcd.PemFiles;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -52,8 +54,14 @@ public record CaDirectory(Path dir) {
             + "meshwork clustermesh ca --cluster " + cluster + " --out " + dir);
       }
     }
-    X509Certificate certificate = PemFiles.readCertificate(file(CA_CERT));
-    PrivateKey key = PemFiles.readKey(file(CA_KEY));
+    X509Certificate certificate;
+    PrivateKey key;
+    try {
+      certificate = PemFiles.certificates(CA_CERT, file(CA_CERT)).getFirst();
+      key = PemFiles.privateKey(CA_KEY, file(CA_KEY));
+    } catch (IOException e) {
+      throw new CliFailure(argument + ": " + e.getMessage(), e);
+    }
     if (certificate.getBasicConstraints() < 0) {
       throw new CliFailure(argument + ": " + file(CA_CERT) + " is not a CA certificate (no CA basic constraint)");
     }
@@ -68,18 +76,18 @@ public record CaDirectory(Path dir) {
   }
 
   public void writeCa(CertificateAuthority ca) {
-    PemFiles.writeKey(file(CA_KEY), ca.privateKey());
-    PemFiles.writeCertificate(file(CA_CERT), ca.certificate());
+    PemOutput.writeKey(file(CA_KEY), ca.privateKey());
+    PemOutput.writeCertificate(file(CA_CERT), ca.certificate());
   }
 
   public void writeServer(IssuedCertificate server) {
-    PemFiles.writeKey(file(SERVER_KEY), server.keyPair().getPrivate());
-    PemFiles.writeCertificate(file(SERVER_CERT), server.certificate());
+    PemOutput.writeKey(file(SERVER_KEY), server.keyPair().getPrivate());
+    PemOutput.writeCertificate(file(SERVER_CERT), server.certificate());
   }
 
   public void writeLocalClient(IssuedCertificate client) {
-    PemFiles.writeKey(file(LOCAL_CLIENT_KEY), client.keyPair().getPrivate());
-    PemFiles.writeCertificate(file(LOCAL_CLIENT_CERT), client.certificate());
+    PemOutput.writeKey(file(LOCAL_CLIENT_KEY), client.keyPair().getPrivate());
+    PemOutput.writeCertificate(file(LOCAL_CLIENT_CERT), client.certificate());
   }
 
   // The key belongs to the certificate when signing with it verifies with the certificate's key.

@@ -163,7 +163,7 @@ public final class ConnectCommand implements Callable<Integer> {
     Set<Path> written = new HashSet<>();
     for (ConnectionFiles.OutputFile file : files) {
       Path target = out.resolve(file.path());
-      PemFiles.write(target, file.text(), file.secret());
+      PemOutput.write(target, file.text(), file.secret());
       written.add(target.toAbsolutePath().normalize());
     }
     removeStale(out.resolve(member.name()).resolve(ConnectionFiles.CONFIG_DIR), written);

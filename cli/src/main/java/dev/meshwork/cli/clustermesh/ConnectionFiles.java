@@ -74,9 +74,9 @@ public final class ConnectionFiles {
       CertificateAuthority remoteCa = authorities.get(remote.name());
       IssuedCertificate client =
           remoteCa.issueClient(CertificateAuthority.REMOTE_CLIENT_COMMON_NAME, local.name(), validity);
-      String caPem = PemFiles.encode(remoteCa.certificate());
-      String certPem = PemFiles.encode(client.certificate());
-      String keyPem = PemFiles.encode(client.keyPair().getPrivate());
+      String caPem = PemOutput.encode(remoteCa.certificate());
+      String certPem = PemOutput.encode(client.certificate());
+      String keyPem = PemOutput.encode(client.keyPair().getPrivate());
       String endpoint = remote.address().endpoint(remote.name());
       String r = remote.name();
 

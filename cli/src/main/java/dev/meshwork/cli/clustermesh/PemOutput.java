@@ -2,7 +2,6 @@ package dev.meshwork.cli.clustermesh;
 
 import dev.meshwork.cli.CliFailure;
 import java.io.IOException;
-import java.io.Reader;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -13,14 +12,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.PrivateKey;
-import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
-import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
-import org.bouncycastle.cert.X509CertificateHolder;
-import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
-import org.bouncycastle.openssl.PEMKeyPair;
-import org.bouncycastle.openssl.PEMParser;
-import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
 import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
 import org.bouncycastle.openssl.jcajce.JcaPKCS8Generator;
 import org.bouncycastle.util.io.pem.PemGenerationException;
@@ -28,11 +20,12 @@ import org.bouncycastle.util.io.pem.PemObjectGenerator;
 
 /**
  * PEM encoding of what clustermesh issues: certificates, and private keys as unencrypted PKCS#8
- * ("PRIVATE KEY"), the form etcd, Go and Netty all read. Keys are written owner-only.
+ * ("PRIVATE KEY"), the form etcd, Go and Netty all read. Keys are written owner-only. Reading
+ * is the kvstore module's {@code dev.meshwork.kvstore.etcd.PemFiles}.
  */
-public final class PemFiles {
+public final class PemOutput {
 
-  private PemFiles() {}
+  private PemOutput() {}
 
   public static String encode(X509Certificate certificate) {
     return pem(certificate);
@@ -74,48 +67,6 @@ public final class PemFiles {
     } catch (IOException e) {
       throw new CliFailure("cannot write " + file + ": " + e, e);
     }
-  }
-
-  public static X509Certificate readCertificate(Path file) {
-    Object object = readObject(file);
-    if (!(object instanceof X509CertificateHolder holder)) {
-      throw new CliFailure(file + " does not hold a PEM certificate (found " + describe(object) + ")");
-    }
-    try {
-      return new JcaX509CertificateConverter().getCertificate(holder);
-    } catch (CertificateException e) {
-      throw new CliFailure(file + " holds a certificate this JDK cannot read: " + e.getMessage(), e);
-    }
-  }
-
-  /** Reads a PKCS#8 ("PRIVATE KEY") or traditional ("EC/RSA PRIVATE KEY") unencrypted key. */
-  public static PrivateKey readKey(Path file) {
-    Object object = readObject(file);
-    JcaPEMKeyConverter converter = new JcaPEMKeyConverter();
-    try {
-      if (object instanceof PrivateKeyInfo info) {
-        return converter.getPrivateKey(info);
-      }
-      if (object instanceof PEMKeyPair pair) {
-        return converter.getKeyPair(pair).getPrivate();
-      }
-    } catch (IOException e) {
-      throw new CliFailure(file + " holds a private key this JDK cannot read: " + e.getMessage(), e);
-    }
-    throw new CliFailure(file + " does not hold an unencrypted PEM private key (found " + describe(object) + ")");
-  }
-
-  private static Object readObject(Path file) {
-    try (Reader reader = Files.newBufferedReader(file, StandardCharsets.US_ASCII);
-        PEMParser parser = new PEMParser(reader)) {
-      return parser.readObject();
-    } catch (IOException e) {
-      throw new CliFailure("cannot read " + file + ": " + e.getMessage(), e);
-    }
-  }
-
-  private static String describe(Object object) {
-    return object == null ? "no PEM block" : object.getClass().getSimpleName();
   }
 
   private static String pem(Object object) {
