@@ -11,7 +11,6 @@ import java.nio.file.Path;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ScopeType;
 
 /**
  * `meshwork`: inspection of the local agent (over its Unix socket) and clustermesh administration
@@ -37,7 +36,6 @@ public final class MeshworkCli implements Runnable {
 
   @Option(
       names = "--socket",
-      scope = ScopeType.INHERIT,
       paramLabel = "PATH",
       defaultValue = "${env:MESHWORK_AGENT_SOCKET:-" + DEFAULT_SOCKET + "}",
       description = "The agent's API socket (env MESHWORK_AGENT_SOCKET; default: " + DEFAULT_SOCKET + ").")

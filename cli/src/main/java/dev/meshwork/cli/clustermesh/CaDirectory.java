@@ -75,6 +75,18 @@ public record CaDirectory(Path dir) {
     return new CertificateAuthority(cluster, certificate, key, clock);
   }
 
+  /** The etcd server certificate, when this directory has a readable one. */
+  public Optional<X509Certificate> serverCertificate() {
+    if (!Files.isRegularFile(file(SERVER_CERT))) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(PemFiles.certificates(SERVER_CERT, file(SERVER_CERT)).getFirst());
+    } catch (IOException e) {
+      return Optional.empty();
+    }
+  }
+
   public void writeCa(CertificateAuthority ca) {
     PemOutput.writeKey(file(CA_KEY), ca.privateKey());
     PemOutput.writeCertificate(file(CA_CERT), ca.certificate());

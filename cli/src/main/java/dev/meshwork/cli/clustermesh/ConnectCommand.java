@@ -39,9 +39,9 @@ import picocli.CommandLine.Spec;
     footer = {
       "",
       "ADDRESS is how the other clusters reach the cluster's etcd:",
-      "  198.18.0.10 or 198.18.0.10:32379   <cluster>." + MeshNames.MESH_DOMAIN + " is mapped to this IP by a host alias",
-      "  https://etcd.example.com:2379      used as the endpoint as it is (the server certificate needs it as --san)",
-      "  (omitted)                          <cluster>." + MeshNames.MESH_DOMAIN + ":2379 must resolve by DNS",
+      "  198.18.0.10, 198.18.0.10:32379  a host alias maps NAME." + MeshNames.MESH_DOMAIN + " to it",
+      "  https://etcd.example.com:2379   the endpoint as it is (give it to `ca` as --san)",
+      "  (omitted)                       NAME." + MeshNames.MESH_DOMAIN + " resolves by DNS",
       "",
       "Example:",
       "  meshwork clustermesh connect --out mesh \\",
@@ -105,6 +105,7 @@ public final class ConnectCommand implements Callable<Integer> {
     for (MeshMember member : members) {
       authorities.put(member.name(), new CaDirectory(member.caDir()).load(member.name(), member.argument(), clock));
     }
+    warnAboutServerNames();
     PrintWriter console = spec.commandLine().getOut();
     int clusters = 0;
     for (MeshMember member : members) {
@@ -156,6 +157,23 @@ public final class ConnectCommand implements Callable<Integer> {
     }
     if (Files.exists(out) && !Files.isDirectory(out)) {
       throw new CliFailure("--out " + out + " exists and is not a directory");
+    }
+  }
+
+  // An endpoint the etcd server certificate does not name fails every TLS handshake later, far
+  // from here; say so now. Only a warning: the server may use a certificate from elsewhere.
+  private void warnAboutServerNames() {
+    for (MeshMember member : members) {
+      String host = member.address().tlsHost(member.name());
+      new CaDirectory(member.caDir()).serverCertificate().ifPresent(server -> {
+        if (!ServerNames.of(server).matches(host)) {
+          PrintWriter err = spec.commandLine().getErr();
+          err.println("meshwork: warning: " + member.argument() + ": the etcd server certificate "
+              + member.caDir().resolve(CaDirectory.SERVER_CERT) + " does not name " + host
+              + "; add it with: meshwork clustermesh ca --cluster " + member.name() + " --out " + member.caDir() + " --san " + host);
+          err.flush();
+        }
+      });
     }
   }
 

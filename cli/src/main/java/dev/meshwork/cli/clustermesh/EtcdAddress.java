@@ -18,6 +18,11 @@ public sealed interface EtcdAddress {
   /** The IP the mesh name must resolve to, when a host alias is needed. */
   Optional<String> hostAliasIp();
 
+  /** The host name or IP the agents' TLS client checks against the etcd server certificate. */
+  default String tlsHost(String cluster) {
+    return MeshNames.etcdHost(cluster);
+  }
+
   /** The mesh name, resolved by DNS (no alias). */
   record MeshName(int port) implements EtcdAddress {
     @Override
@@ -49,6 +54,12 @@ public sealed interface EtcdAddress {
     @Override
     public String endpoint(String cluster) {
       return url;
+    }
+
+    @Override
+    public String tlsHost(String cluster) {
+      String host = URI.create(url).getHost();
+      return host.startsWith("[") ? host.substring(1, host.length() - 1) : host;
     }
 
     @Override

@@ -37,6 +37,13 @@ public abstract class ListCommand<T extends Message> implements Callable<Integer
       description = "Only entries of this cluster.")
   private String cluster;
 
+  // Also accepted after the subcommand; without it the root's --socket (or its default) applies.
+  @Option(
+      names = "--socket",
+      paramLabel = "PATH",
+      description = "The agent's API socket (env MESHWORK_AGENT_SOCKET; default: " + MeshworkCli.DEFAULT_SOCKET + ").")
+  private Path socket;
+
   /** The RPC's name, for error messages. */
   protected abstract String callName();
 
@@ -46,7 +53,7 @@ public abstract class ListCommand<T extends Message> implements Callable<Integer
 
   @Override
   public Integer call() {
-    Path socket = ((MeshworkCli) spec.root().userObject()).socket();
+    Path socket = this.socket != null ? this.socket : ((MeshworkCli) spec.root().userObject()).socket();
     ListRequest request = ListRequest.newBuilder().setCluster(cluster == null ? "" : cluster).build();
     T answer;
     try (AgentConnection agent = AgentConnection.open(socket)) {

@@ -178,6 +178,20 @@ class ClusterMeshConnectTest {
   }
 
   @Test
+  void anEndpointTheEtcdServerCertificateDoesNotNameIsWarnedAbout() {
+    CliRun run = meshwork("clustermesh", "connect", "--out", out.toString(),
+        "--cluster", "k8s-test-cluster=" + caDir("k8s-test-cluster") + "=https://127.0.0.1:2379",
+        "--cluster", "k8s-shared-cluster=" + caDir("k8s-shared-cluster") + "=https://etcd.shared.example:2379");
+
+    assertThat(run.exitCode()).isZero();
+    // 127.0.0.1 is always in the server certificate; etcd.shared.example was never given as --san.
+    assertThat(run.err()).isEqualTo("meshwork: warning: --cluster k8s-shared-cluster=" + caDir("k8s-shared-cluster")
+        + ": the etcd server certificate " + caDir("k8s-shared-cluster").resolve("etcd-server.crt")
+        + " does not name etcd.shared.example; add it with: meshwork clustermesh ca --cluster k8s-shared-cluster --out "
+        + caDir("k8s-shared-cluster") + " --san etcd.shared.example\n");
+  }
+
+  @Test
   void namespaceAndMountPathOptionsShapeTheSecret() {
     CliRun run = meshwork("clustermesh", "connect", "--out", out.toString(), "--namespace", "kube-system",
         "--mount-path", "/etc/meshwork/mesh",
