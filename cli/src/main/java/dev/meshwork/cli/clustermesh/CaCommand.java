@@ -87,8 +87,7 @@ public final class CaCommand implements Callable<Integer> {
       directory.writeCa(ca);
       console.println("Created the etcd CA of " + cluster + " in " + out);
     }
-    directory.writeServer(ca.issueServer(subjectAltNames, validity.certificate()));
-    directory.writeLocalClient(ca.issueClient(CertificateAuthority.LOCAL_CLIENT_COMMON_NAME, cluster, validity.certificate()));
+    directory.issueEtcdCertificates(ca, subjectAltNames, validity.certificate());
     console.println("  " + CaDirectory.CA_CERT + ", " + CaDirectory.CA_KEY + "                    the CA (keep ca.key safe; connect needs it)");
     console.println("  " + CaDirectory.SERVER_CERT + ", " + CaDirectory.SERVER_KEY + "    etcd --cert-file/--key-file, --trusted-ca-file=ca.crt");
     console.println("  " + CaDirectory.LOCAL_CLIENT_CERT + ", " + CaDirectory.LOCAL_CLIENT_KEY

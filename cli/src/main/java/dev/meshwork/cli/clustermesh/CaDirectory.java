@@ -12,6 +12,7 @@ import java.security.PublicKey;
 import java.security.Signature;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 
@@ -46,12 +47,12 @@ public record CaDirectory(Path dir) {
   public CertificateAuthority load(String cluster, String argument, Clock clock) {
     if (!Files.isDirectory(dir)) {
       throw new CliFailure(argument + ": CA directory " + dir + " does not exist; create it with: "
-          + "meshwork clustermesh ca --cluster " + cluster + " --out " + dir);
+          + "meshwork clustermesh ca --cluster " + cluster + " --out " + dir + " (or let connect create it: --create-missing-ca)");
     }
     for (String name : List.of(CA_CERT, CA_KEY)) {
       if (!Files.isRegularFile(file(name))) {
         throw new CliFailure(argument + ": " + file(name) + " is missing; create the CA with: "
-            + "meshwork clustermesh ca --cluster " + cluster + " --out " + dir);
+            + "meshwork clustermesh ca --cluster " + cluster + " --out " + dir + " (or let connect create it: --create-missing-ca)");
       }
     }
     X509Certificate certificate;
@@ -85,6 +86,12 @@ public record CaDirectory(Path dir) {
     } catch (IOException e) {
       return Optional.empty();
     }
+  }
+
+  /** Issues the etcd server and local client certificates from {@code ca} into this directory. */
+  public void issueEtcdCertificates(CertificateAuthority ca, List<String> serverSubjectAltNames, Duration validity) {
+    writeServer(ca.issueServer(serverSubjectAltNames, validity));
+    writeLocalClient(ca.issueClient(CertificateAuthority.LOCAL_CLIENT_COMMON_NAME, ca.cluster(), validity));
   }
 
   public void writeCa(CertificateAuthority ca) {

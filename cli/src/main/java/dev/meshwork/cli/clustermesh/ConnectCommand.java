@@ -7,6 +7,7 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -86,6 +87,21 @@ public final class ConnectCommand implements Callable<Integer> {
       description = "Namespace to put in the Secret's metadata (default: none, kubectl -n decides).")
   private String namespace;
 
+  @Option(
+      names = "--create-missing-ca",
+      description = {
+        "Create the CA (as `meshwork clustermesh ca` does) of every cluster whose CA_DIR has none,",
+        "with the ADDRESS's host as an extra SAN of the etcd server certificate."
+      })
+  private boolean createMissingCa;
+
+  @Option(
+      names = "--ca-validity-days",
+      paramLabel = "DAYS",
+      defaultValue = "3650",
+      description = "Validity of a CA created by --create-missing-ca, in days (default: ${DEFAULT-VALUE}).")
+  private int caDays;
+
   @Mixin private ValidityOptions validity;
 
   private final Clock clock;
@@ -101,12 +117,23 @@ public final class ConnectCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     validateArguments();
+    PrintWriter console = spec.commandLine().getOut();
     Map<String, CertificateAuthority> authorities = new LinkedHashMap<>();
     for (MeshMember member : members) {
-      authorities.put(member.name(), new CaDirectory(member.caDir()).load(member.name(), member.argument(), clock));
+      CaDirectory directory = new CaDirectory(member.caDir());
+      if (createMissingCa && !directory.hasCa()) {
+        CertificateAuthority ca = CertificateAuthority.create(member.name(), Duration.ofDays(caDays), clock);
+        directory.writeCa(ca);
+        String host = member.address().tlsHost(member.name());
+        List<String> extraNames = host.equals(MeshNames.etcdHost(member.name())) ? List.of() : List.of(host);
+        directory.issueEtcdCertificates(ca, extraNames, validity.certificate());
+        console.println("Created the etcd CA of " + member.name() + " in " + member.caDir());
+        authorities.put(member.name(), ca);
+      } else {
+        authorities.put(member.name(), directory.load(member.name(), member.argument(), clock));
+      }
     }
     warnAboutServerNames();
-    PrintWriter console = spec.commandLine().getOut();
     int clusters = 0;
     for (MeshMember member : members) {
       if (!only.isEmpty() && !only.contains(member.name())) {
@@ -150,6 +177,10 @@ public final class ConnectCommand implements Callable<Integer> {
     if (!mountPath.startsWith("/")) {
       throw new CommandLine.ParameterException(spec.commandLine(),
           "Invalid value for option '--mount-path': " + mountPath + " is not an absolute path");
+    }
+    if (caDays <= 0) {
+      throw new CommandLine.ParameterException(spec.commandLine(),
+          "Invalid value for option '--ca-validity-days': " + caDays + " (must be at least 1 day)");
     }
     if (validity.certificateDays <= 0) {
       throw new CommandLine.ParameterException(spec.commandLine(),

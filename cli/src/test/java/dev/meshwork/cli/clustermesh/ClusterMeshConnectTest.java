@@ -178,6 +178,29 @@ class ClusterMeshConnectTest {
   }
 
   @Test
+  void createMissingCaMakesTheWholeMeshInOneCommand() throws Exception {
+    Path cas = dir.resolve("new-cas");
+
+    CliRun run = meshwork("clustermesh", "connect", "--out", out.toString(), "--create-missing-ca",
+        "--cluster", "k8s-test-cluster=" + caDir("k8s-test-cluster"),
+        "--cluster", "k8s-new-cluster=" + cas.resolve("k8s-new-cluster") + "=https://198.18.3.10:2379",
+        "--cluster", "k8s-edge-cluster=" + cas.resolve("k8s-edge-cluster") + "=198.18.4.10");
+
+    assertThat(run.exitCode()).as(run.err()).isZero();
+    assertThat(run.err()).isEmpty();
+    assertThat(run.out()).contains("Created the etcd CA of k8s-new-cluster in " + cas.resolve("k8s-new-cluster"))
+        .contains("Created the etcd CA of k8s-edge-cluster in " + cas.resolve("k8s-edge-cluster"))
+        .doesNotContain("Created the etcd CA of k8s-test-cluster");
+    // The URL's IP became a SAN of the new etcd's server certificate, so agents accept it.
+    X509Certificate server = certificate(cas.resolve("k8s-new-cluster/etcd-server.crt"));
+    assertThat(server.getSubjectAlternativeNames()).anySatisfy(name -> assertThat(name.get(1)).isEqualTo("198.18.3.10"));
+    X509Certificate client = certificate(out.resolve("k8s-test-cluster/clustermesh/k8s-new-cluster.etcd-client.crt"));
+    client.verify(certificate(cas.resolve("k8s-new-cluster/ca.crt")).getPublicKey());
+    assertThat(RemoteClusterConfig.load(out.resolve("k8s-new-cluster/clustermesh/k8s-edge-cluster")).endpoints())
+        .containsExactly(URI.create("https://k8s-edge-cluster.mesh.meshwork.dev:2379"));
+  }
+
+  @Test
   void anEndpointTheEtcdServerCertificateDoesNotNameIsWarnedAbout() {
     CliRun run = meshwork("clustermesh", "connect", "--out", out.toString(),
         "--cluster", "k8s-test-cluster=" + caDir("k8s-test-cluster") + "=https://127.0.0.1:2379",
@@ -266,7 +289,8 @@ class ClusterMeshConnectTest {
 
     assertThat(run.exitCode()).isEqualTo(1);
     assertThat(run.err()).isEqualTo("meshwork: --cluster k8s-new-cluster=" + missing + ": CA directory " + missing
-        + " does not exist; create it with: meshwork clustermesh ca --cluster k8s-new-cluster --out " + missing + "\n");
+        + " does not exist; create it with: meshwork clustermesh ca --cluster k8s-new-cluster --out " + missing
+        + " (or let connect create it: --create-missing-ca)\n");
     assertThat(out).doesNotExist();
   }
 
