@@ -88,7 +88,11 @@ public sealed interface EtcdAddress {
         if (path != null && !path.isEmpty() && !path.equals("/") || uri.getRawQuery() != null) {
           throw new IllegalArgumentException("\"" + text + "\": an etcd endpoint has no path or query");
         }
-        return new Url(text.endsWith("/") ? text.substring(0, text.length() - 1) : text);
+        if (uri.getRawUserInfo() != null) {
+          throw new IllegalArgumentException("\"" + text + "\": credentials do not belong in the endpoint; clients use certificates");
+        }
+        // The kvstore config wants an explicit port; etcd's client port is the default.
+        return new Url("https://" + uri.getRawAuthority() + (uri.getPort() == -1 ? ":" + MeshNames.ETCD_PORT : ""));
       } catch (URISyntaxException e) {
         throw new IllegalArgumentException("\"" + text + "\" is not a valid URL: " + e.getReason());
       }
