@@ -17,6 +17,8 @@ public interface KvstoreSyncComponent {
 
   KvstoreSyncConfig config();
 
+  MetricsServer metricsServer();
+
   @Component.Factory
   interface Factory {
     KvstoreSyncComponent create(@BindsInstance KvstoreSyncConfig config);

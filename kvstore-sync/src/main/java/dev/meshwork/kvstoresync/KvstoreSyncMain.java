@@ -6,6 +6,7 @@ import dev.meshwork.common.lifecycle.Lifecycle;
 import dev.meshwork.common.lifecycle.LifecycleException;
 import java.io.PrintStream;
 import java.util.Map;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,6 +30,12 @@ public final class KvstoreSyncMain {
 
   /** Runs until stopped (SIGTERM) and returns the exit code. */
   static int run(String[] args, Map<String, String> environment, PrintStream out, PrintStream err) throws InterruptedException {
+    return run(args, environment, out, err, component -> {});
+  }
+
+  /** As {@link #run(String[], Map, PrintStream, PrintStream)}; {@code onStarted} sees the running component (tests stop it). */
+  static int run(String[] args, Map<String, String> environment, PrintStream out, PrintStream err, Consumer<KvstoreSyncComponent> onStarted)
+      throws InterruptedException {
     KvstoreSyncConfig config;
     try {
       ConfigSource source = ConfigSource.of(args, environment);
@@ -43,7 +50,8 @@ public final class KvstoreSyncMain {
       err.println("Run " + BINARY + " --help to list the settings.");
       return 2;
     }
-    Lifecycle lifecycle = DaggerKvstoreSyncComponent.factory().create(config).lifecycle();
+    KvstoreSyncComponent component = DaggerKvstoreSyncComponent.factory().create(config);
+    Lifecycle lifecycle = component.lifecycle();
     lifecycle.installShutdownHook();
     try {
       lifecycle.start();
@@ -52,6 +60,7 @@ public final class KvstoreSyncMain {
       return 1;
     }
     log.info("{} running for cluster {} (id {})", BINARY, config.clusterName(), config.clusterId());
+    onStarted.accept(component);
     lifecycle.awaitShutdown();
     return lifecycle.failure().isPresent() ? 1 : 0;
   }
