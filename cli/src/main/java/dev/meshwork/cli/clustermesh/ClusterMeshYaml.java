@@ -1,5 +1,6 @@
 package dev.meshwork.cli.clustermesh;
 
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -57,7 +58,7 @@ final class ClusterMeshYaml {
   /** Helm values: {@code clustermesh.hostAliases} for the agent DaemonSet. */
   static String hostAliases(String cluster, Map<String, String> hostnameToIp) {
     Map<String, List<String>> byIp = new LinkedHashMap<>();
-    hostnameToIp.forEach((host, ip) -> byIp.computeIfAbsent(ip, k -> new java.util.ArrayList<>()).add(host));
+    hostnameToIp.forEach((host, ip) -> byIp.computeIfAbsent(ip, k -> new ArrayList<>()).add(host));
     List<Map<String, Object>> aliases =
         byIp.entrySet().stream()
             .map(e -> {
