@@ -53,17 +53,28 @@ public abstract class ListCommand<T extends Message> implements Callable<Integer
 
   @Override
   public Integer call() {
-    Path socket = this.socket != null ? this.socket : ((MeshworkCli) spec.root().userObject()).socket();
+    print(query());
+    return 0;
+  }
+
+  /** One call to the agent. */
+  protected T query() {
+    Path socket = socket();
     ListRequest request = ListRequest.newBuilder().setCluster(cluster == null ? "" : cluster).build();
-    T answer;
     try (AgentConnection agent = AgentConnection.open(socket)) {
-      answer = fetch(agent.inspection(), request);
+      return fetch(agent.inspection(), request);
     } catch (StatusRuntimeException e) {
       throw AgentUnreachableException.fromCall(socket, callName(), e);
     }
+  }
+
+  protected void print(T answer) {
     PrintWriter out = spec.commandLine().getOut();
     out.print(output == OutputFormat.json ? JsonOutput.render(answer) : table(answer));
     out.flush();
-    return 0;
+  }
+
+  protected Path socket() {
+    return socket != null ? socket : ((MeshworkCli) spec.root().userObject()).socket();
   }
 }

@@ -21,6 +21,7 @@ import io.netty.channel.unix.DomainSocketAddress;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -34,6 +35,7 @@ public final class FakeAgent implements AutoCloseable {
   private final EventLoopGroup workers = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
   private final Server server;
   private final AtomicReference<ListRequest> lastRequest = new AtomicReference<>();
+  private final AtomicInteger calls = new AtomicInteger();
   private volatile Status failure;
 
   public volatile NodeList nodes = NodeList.getDefaultInstance();
@@ -68,6 +70,11 @@ public final class FakeAgent implements AutoCloseable {
     return lastRequest.get();
   }
 
+  /** How many calls the agent has answered. */
+  public int calls() {
+    return calls.get();
+  }
+
   /** Every call fails with this status from now on. */
   public void failWith(Status status) {
     this.failure = status;
@@ -88,6 +95,7 @@ public final class FakeAgent implements AutoCloseable {
   private final class Inspection extends InspectionServiceGrpc.InspectionServiceImplBase {
     private <T> void answer(ListRequest request, T value, StreamObserver<T> observer) {
       lastRequest.set(request);
+      calls.incrementAndGet();
       Status status = failure;
       if (status != null) {
         observer.onError(status.asRuntimeException());
