@@ -91,6 +91,17 @@ class AgentErrorsTest {
   }
 
   @Test
+  void helpListsEveryCommandGroup() {
+    CliRun run = meshwork("--help");
+
+    assertThat(run.exitCode()).isZero();
+    assertThat(run.out()).contains("Usage: meshwork").contains("--socket=PATH");
+    for (String group : new String[] {"node", "bpf", "service", "identity", "endpoint", "clustermesh"}) {
+      assertThat(run.out()).containsPattern("(?m)^  " + group + " ");
+    }
+  }
+
+  @Test
   void aGroupWithoutSubcommandSaysWhichOnesExist() {
     CliRun run = meshwork("bpf");
 
