@@ -1,0 +1,740 @@
+package dev.meshwork.kvstore.sync;
+
+import com.google.protobuf.Message;
+import dev.meshwork.common.backoff.Backoff;
+import dev.meshwork.kvstore.codec.Codec;
+import dev.meshwork.kvstore.codec.Codecs;
+import dev.meshwork.kvstore.etcd.EtcdConnection;
+import dev.meshwork.kvstore.key.KeyLayout;
+import dev.meshwork.kvstore.key.Kind;
+import dev.meshwork.proto.v1.SyncedCanary;
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.Client;
+import io.etcd.jetcd.KeyValue;
+import io.etcd.jetcd.lease.LeaseKeepAliveResponse;
+import io.etcd.jetcd.options.GetOption;
+import io.etcd.jetcd.options.LeaseOption;
+import io.etcd.jetcd.options.OptionsUtil;
+import io.etcd.jetcd.options.PutOption;
+import io.etcd.jetcd.support.CloseableClient;
+import io.grpc.stub.StreamObserver;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Writes the desired state of one kind of one cluster ({@code <state-prefix><kind>/<cluster>/})
+ * to etcd and keeps it there.
+ *
+ * <p>The owner tells it what should exist ({@link #upsert}, {@link #delete}) and, once it has
+ * upserted its whole initial state, calls {@link #synced()}. The store then:
+ *
+ * <ul>
+ *   <li>coalesces writes per key: only the latest desired value of a key is written;
+ *   <li>paces writes ({@link Builder#writesPerSecond}) and retries a failed key with its own
+ *       exponential backoff, without holding up other keys;
+ *   <li>writes every key on one lease that it keeps alive, so the keys vanish when the writer
+ *       dies;
+ *   <li>after {@link #synced()} and once everything desired is written, deletes keys under its
+ *       prefix that are no longer desired (left by a previous run), then writes the synced canary
+ *       {@code <synced-prefix><cluster>/<kind>} (also on the lease);
+ *   <li>checks periodically ({@link Builder#dataLossCheckInterval}) that the etcd still has its
+ *       data: lease gone, canary gone or etcd cluster id changed means the etcd lost its data (or
+ *       is another etcd), and everything is rewritten on a new lease, canary last.
+ * </ul>
+ *
+ * <p>{@link #close()} stops writing but does not revoke the lease: a writer that restarts or a
+ * new leader rewrites the keys before they expire, so readers see no gap.
+ *
+ * @param <T> the value type
+ */
+public final class SyncStore<T extends Message> implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(SyncStore.class);
+  private static final int MAX_IN_FLIGHT = 64;
+  private static final int LIST_PAGE = 5000;
+
+  private final EtcdConnection connection;
+  private final String prefix;
+  private final String canaryKey;
+  private final String cluster;
+  private final Kind kind;
+  private final Codec<T> codec;
+  private final Duration leaseTtl;
+  private final Duration checkInterval;
+  private final InstantSource clock;
+  private final long nanosPerWrite;
+  private final Backoff backoff;
+  private final String name;
+
+  private final Map<String, byte[]> desired = new ConcurrentHashMap<>();
+  private final ReentrantLock lock = new ReentrantLock();
+  private final Condition changed = lock.newCondition();
+  // Guarded by lock.
+  private final LinkedHashSet<String> pending = new LinkedHashSet<>();
+  private final Set<String> inFlight = new HashSet<>();
+  private final Map<String, Integer> attempts = new HashMap<>();
+  private int retrying;
+  private boolean syncRequested;
+  private boolean cleanupDone;
+  private boolean finishing;
+  private long leaseId;
+  private boolean closed;
+
+  private final Semaphore inFlightPermits = new Semaphore(MAX_IN_FLIGHT);
+  private final ScheduledExecutorService control;
+  private final Thread worker;
+  private final Counter writes;
+  private final Counter errors;
+  private final AtomicLong writeCount = new AtomicLong();
+  private final AtomicLong errorCount = new AtomicLong();
+  private final AtomicLong resyncCount = new AtomicLong();
+  private volatile CompletableFuture<Void> canaryWritten = new CompletableFuture<>();
+  private long nextPermitNanos;
+
+  // Confined to the control thread.
+  private CloseableClient keepAlive;
+  private Client keepAliveOn;
+  private volatile boolean keepAliveBroken;
+  private long etcdClusterId;
+
+  private SyncStore(Builder<T> b) {
+    this.connection = b.connection;
+    this.cluster = KeyLayout.checkCluster(b.cluster);
+    this.kind = b.kind;
+    this.prefix = b.layout.prefix(kind, cluster);
+    this.canaryKey = b.layout.syncedKey(cluster, kind);
+    this.codec = b.codec;
+    this.leaseTtl = b.leaseTtl;
+    this.checkInterval = b.checkInterval;
+    this.clock = b.clock;
+    this.backoff = b.backoff;
+    this.nanosPerWrite = (long) (1_000_000_000L / b.writesPerSecond);
+    this.name = b.name != null ? b.name : "sync " + prefix;
+    this.control =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "syncstore-control " + name);
+              t.setDaemon(true);
+              return t;
+            });
+    this.worker = new Thread(this::writeLoop, "syncstore-writer " + name);
+    this.worker.setDaemon(true);
+    MeterRegistry registry = b.registry;
+    this.writes =
+        Counter.builder("meshwork.kvstore.sync.writes")
+            .description("successful puts and deletes")
+            .tag("store", name)
+            .register(registry);
+    this.errors =
+        Counter.builder("meshwork.kvstore.sync.errors")
+            .description("failed puts and deletes (each is retried)")
+            .tag("store", name)
+            .register(registry);
+    Gauge.builder("meshwork.kvstore.sync.queue.depth", this, SyncStore::queueDepth)
+        .description("keys waiting to be written, in flight or in backoff")
+        .tag("store", name)
+        .register(registry);
+  }
+
+  /**
+   * A builder for the store of {@code kind} of {@code cluster} in {@code layout}; {@code codec}
+   * must be the codec of {@code kind}.
+   *
+   * @throws IllegalArgumentException if the cluster name is invalid or the codec does not match
+   */
+  public static <T extends Message> Builder<T> builder(
+      EtcdConnection connection, KeyLayout layout, String cluster, Kind kind, Codec<T> codec) {
+    return new Builder<>(connection, layout, cluster, kind, codec);
+  }
+
+  /** The prefix this store owns, e.g. {@code meshwork/v1/state/nodes/c1/}. */
+  public String prefix() {
+    return prefix;
+  }
+
+  /** The synced canary this store writes, e.g. {@code meshwork/v1/synced/c1/nodes}. */
+  public String canaryKey() {
+    return canaryKey;
+  }
+
+  /** Starts writing in the background: grants the lease, then writes what is desired. */
+  public void start() {
+    worker.start();
+    control.execute(() -> renewLease("start"));
+    control.scheduleWithFixedDelay(
+        this::checkForDataLoss,
+        checkInterval.toMillis(),
+        checkInterval.toMillis(),
+        TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * Desires {@code key} (under {@link #prefix()}) to hold {@code value}; writes it soon unless a
+   * newer value replaces it first.
+   *
+   * @throws IllegalArgumentException if the key is not under this store's prefix
+   */
+  public void upsert(String key, T value) {
+    checkKey(key);
+    byte[] bytes = codec.encode(Objects.requireNonNull(value, "value"));
+    byte[] old = desired.put(key, bytes);
+    if (old == null || !java.util.Arrays.equals(old, bytes)) {
+      enqueue(key);
+    }
+  }
+
+  /**
+   * Desires {@code key} not to exist; deletes it soon.
+   *
+   * @throws IllegalArgumentException if the key is not under this store's prefix
+   */
+  public void delete(String key) {
+    checkKey(key);
+    if (desired.remove(key) != null) {
+      enqueue(key);
+    }
+  }
+
+  /**
+   * Tells the store that the owner has upserted its whole initial state. Once that is written,
+   * the store deletes undesired keys under its prefix and writes the synced canary.
+   */
+  public void synced() {
+    lock.lock();
+    try {
+      syncRequested = true;
+    } finally {
+      lock.unlock();
+    }
+    maybeFinishSync();
+  }
+
+  /** Completes when the synced canary has been written (again after a resync). */
+  public CompletableFuture<Void> canaryWritten() {
+    return canaryWritten;
+  }
+
+  /** Keys desired now. */
+  public int desiredCount() {
+    return desired.size();
+  }
+
+  /** Keys waiting to be written, being written, or waiting for a retry. */
+  public int queueDepth() {
+    lock.lock();
+    try {
+      return pending.size() + inFlight.size() + retrying;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Successful puts and deletes since start. */
+  public long writes() {
+    return writeCount.get();
+  }
+
+  /** Failed puts and deletes since start (each was retried). */
+  public long errors() {
+    return errorCount.get();
+  }
+
+  /** How many times everything was rewritten because the etcd lost its data. */
+  public long resyncs() {
+    return resyncCount.get();
+  }
+
+  /** Stops writing. The lease is not revoked: keys stay until it expires (see class doc). */
+  @Override
+  public void close() {
+    lock.lock();
+    try {
+      closed = true;
+      changed.signalAll();
+    } finally {
+      lock.unlock();
+    }
+    worker.interrupt();
+    CompletableFuture.runAsync(
+            () -> {
+              if (keepAlive != null) {
+                keepAlive.close();
+              }
+            },
+            control)
+        .orTimeout(5, TimeUnit.SECONDS)
+        .exceptionally(e -> null)
+        .join();
+    control.shutdownNow();
+  }
+
+  // ---- queue ----
+
+  private void checkKey(String key) {
+    Objects.requireNonNull(key, "key");
+    if (!key.startsWith(prefix) || key.length() == prefix.length()) {
+      throw new IllegalArgumentException(
+          "key '" + key + "' is not under the prefix " + prefix + " of " + name);
+    }
+  }
+
+  private void enqueue(String key) {
+    lock.lock();
+    try {
+      pending.add(key);
+      changed.signalAll();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** The first pending key not already being written; null if none. Holds lock. */
+  private String nextReady() {
+    for (String key : pending) {
+      if (!inFlight.contains(key)) {
+        return key;
+      }
+    }
+    return null;
+  }
+
+  private void writeLoop() {
+    try {
+      while (true) {
+        String key;
+        long lease;
+        lock.lock();
+        try {
+          while (!closed && (leaseId == 0 || nextReady() == null)) {
+            changed.await();
+          }
+          if (closed) {
+            return;
+          }
+          key = nextReady();
+          pending.remove(key);
+          inFlight.add(key);
+          lease = leaseId;
+        } finally {
+          lock.unlock();
+        }
+        pace();
+        inFlightPermits.acquire();
+        write(key, lease);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** Paces writes to the configured rate (this is the writer's own thread, so it may sleep). */
+  private void pace() throws InterruptedException {
+    long now = System.nanoTime();
+    long wait = nextPermitNanos - now;
+    if (wait > 0) {
+      TimeUnit.NANOSECONDS.sleep(wait);
+    }
+    nextPermitNanos = Math.max(now, nextPermitNanos) + nanosPerWrite;
+  }
+
+  private void write(String key, long lease) {
+    byte[] value = desired.get(key);
+    CompletableFuture<?> op;
+    try {
+      Client client = connection.client();
+      ByteSequence k = bytes(key);
+      op =
+          value != null
+              ? client.getKVClient().put(k, ByteSequence.from(value),
+                  PutOption.builder().withLeaseId(lease).build())
+              : client.getKVClient().delete(k);
+    } catch (RuntimeException e) {
+      op = CompletableFuture.failedFuture(e);
+    }
+    op.whenComplete((ok, error) -> written(key, error));
+  }
+
+  private void written(String key, Throwable error) {
+    inFlightPermits.release();
+    boolean leaseLost = false;
+    lock.lock();
+    try {
+      inFlight.remove(key);
+      if (error == null) {
+        attempts.remove(key);
+        writeCount.incrementAndGet();
+        writes.increment();
+      } else {
+        errorCount.incrementAndGet();
+        errors.increment();
+        int attempt = attempts.merge(key, 1, Integer::sum);
+        Duration delay = backoff.delay(attempt);
+        retrying++;
+        leaseLost = String.valueOf(error.getMessage()).contains("lease not found");
+        LOG.warn("{}: writing {} failed (attempt {}), retrying in {} ms: {}",
+            name, key, attempt, delay.toMillis(), error.toString());
+        if (!closed) {
+          control.schedule(() -> retryKey(key), delay.toMillis(), TimeUnit.MILLISECONDS);
+        }
+      }
+      changed.signalAll();
+    } finally {
+      lock.unlock();
+    }
+    if (leaseLost && !closed) {
+      control.execute(this::checkForDataLoss);
+    }
+    maybeFinishSync();
+  }
+
+  private void retryKey(String key) {
+    lock.lock();
+    try {
+      retrying--;
+      pending.add(key);
+      changed.signalAll();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+
+  // ---- initial sync: cleanup, then canary ----
+
+  private void maybeFinishSync() {
+    lock.lock();
+    try {
+      if (closed
+          || !syncRequested
+          || finishing
+          || canaryWritten.isDone()
+          || leaseId == 0
+          || !pending.isEmpty()
+          || !inFlight.isEmpty()
+          || retrying > 0) {
+        return;
+      }
+      finishing = true;
+    } finally {
+      lock.unlock();
+    }
+    control.execute(this::finishSync);
+  }
+
+  private void finishSync() {
+    boolean cleanup;
+    long lease;
+    lock.lock();
+    try {
+      cleanup = !cleanupDone;
+      lease = leaseId;
+    } finally {
+      lock.unlock();
+    }
+    try {
+      Client client = connection.client();
+      if (cleanup) {
+        int undesired = enqueueUndesired(client);
+        lock.lock();
+        try {
+          cleanupDone = true;
+          finishing = false;
+        } finally {
+          lock.unlock();
+        }
+        if (undesired > 0) {
+          LOG.info("{}: deleting {} keys that are no longer desired", name, undesired);
+        }
+        maybeFinishSync(); // with nothing to delete this goes straight on to the canary
+        return;
+      }
+      SyncedCanary canary =
+          SyncedCanary.newBuilder()
+              .setCluster(cluster)
+              .setKind(kind.segment())
+              .setTimestampMillis(clock.millis())
+              .build();
+      client.getKVClient()
+          .put(bytes(canaryKey), ByteSequence.from(Codecs.SYNCED_CANARY.encode(canary)),
+              PutOption.builder().withLeaseId(lease).build())
+          .get(10, TimeUnit.SECONDS);
+      LOG.info("{}: initial sync complete, wrote {}", name, canaryKey);
+      lock.lock();
+      try {
+        finishing = false;
+      } finally {
+        lock.unlock();
+      }
+      canaryWritten.complete(null);
+    } catch (Exception e) {
+      LOG.warn("{}: finishing the initial sync failed, retrying: {}", name, e.toString());
+      lock.lock();
+      try {
+        finishing = false;
+      } finally {
+        lock.unlock();
+      }
+      if (!closed) {
+        control.schedule(this::maybeFinishSync, 1, TimeUnit.SECONDS);
+      }
+    }
+  }
+
+  /** Lists the keys under the prefix and queues each undesired one for deletion. */
+  private int enqueueUndesired(Client client) throws Exception {
+    ByteSequence end = OptionsUtil.prefixEndOf(bytes(prefix));
+    ByteSequence from = bytes(prefix);
+    int count = 0;
+    long revision = 0;
+    while (true) {
+      GetOption.Builder option =
+          GetOption.builder().withRange(end).withKeysOnly(true).withLimit(LIST_PAGE);
+      if (revision > 0) {
+        option.withRevision(revision);
+      }
+      var response = client.getKVClient().get(from, option.build()).get(30, TimeUnit.SECONDS);
+      revision = response.getHeader().getRevision();
+      List<KeyValue> kvs = response.getKvs();
+      for (KeyValue kv : kvs) {
+        String key = kv.getKey().toString(StandardCharsets.UTF_8);
+        if (!desired.containsKey(key)) {
+          enqueue(key);
+          count++;
+        }
+      }
+      if (!response.isMore() || kvs.isEmpty()) {
+        return count;
+      }
+      from = kvs.getLast().getKey().concat(ByteSequence.from(new byte[] {0}));
+    }
+  }
+
+  // ---- lease and data-loss detection (control thread) ----
+
+  private void renewLease(String reason) {
+    if (closed) {
+      return;
+    }
+    try {
+      Client client = connection.client();
+      var grant = client.getLeaseClient().grant(leaseTtl.toSeconds()).get(10, TimeUnit.SECONDS);
+      etcdClusterId = grant.getHeader().getClusterId();
+      startKeepAlive(client, grant.getID());
+      lock.lock();
+      try {
+        boolean first = leaseId == 0 && writeCount.get() == 0 && errorCount.get() == 0;
+        leaseId = grant.getID();
+        if (!first) {
+          // Everything desired goes again on the new lease; the canary goes last.
+          pending.addAll(desired.keySet());
+          cleanupDone = false;
+          if (canaryWritten.isDone()) {
+            canaryWritten = new CompletableFuture<>();
+          }
+        }
+        changed.signalAll();
+      } finally {
+        lock.unlock();
+      }
+      LOG.info("{}: writing on lease {} ({})", name, Long.toHexString(grant.getID()), reason);
+      maybeFinishSync();
+    } catch (Exception e) {
+      LOG.warn("{}: granting a lease failed ({}), retrying: {}", name, reason, e.toString());
+      control.schedule(() -> renewLease(reason), 1, TimeUnit.SECONDS);
+    }
+  }
+
+  private void startKeepAlive(Client client, long lease) {
+    if (keepAlive != null) {
+      keepAlive.close();
+    }
+    keepAliveBroken = false;
+    keepAliveOn = client;
+    keepAlive =
+        client.getLeaseClient().keepAlive(lease, new StreamObserver<LeaseKeepAliveResponse>() {
+          @Override
+          public void onNext(LeaseKeepAliveResponse value) {}
+
+          @Override
+          public void onError(Throwable t) {
+            LOG.debug("{}: lease keep-alive failed: {}", name, t.toString());
+            keepAliveBroken = true;
+            if (!closed) {
+              control.execute(SyncStore.this::checkForDataLoss);
+            }
+          }
+
+          @Override
+          public void onCompleted() {
+            keepAliveBroken = true;
+          }
+        });
+  }
+
+  private void checkForDataLoss() {
+    long lease;
+    boolean canaryExpected;
+    lock.lock();
+    try {
+      if (closed || leaseId == 0) {
+        return;
+      }
+      lease = leaseId;
+      canaryExpected = canaryWritten.isDone();
+    } finally {
+      lock.unlock();
+    }
+    try {
+      Client client = connection.client();
+      var ttl = client.getLeaseClient().timeToLive(lease, LeaseOption.DEFAULT)
+          .get(5, TimeUnit.SECONDS);
+      String lost = null;
+      if (ttl.getTTL() < 0) {
+        lost = "lease " + Long.toHexString(lease) + " no longer exists";
+      } else if (etcdClusterId != 0 && ttl.getHeader().getClusterId() != etcdClusterId) {
+        lost = "etcd cluster id changed from " + Long.toHexString(etcdClusterId) + " to "
+            + Long.toHexString(ttl.getHeader().getClusterId());
+      } else if (canaryExpected) {
+        long count = client.getKVClient()
+            .get(bytes(canaryKey), GetOption.builder().withCountOnly(true).build())
+            .get(5, TimeUnit.SECONDS).getCount();
+        if (count == 0) {
+          lost = "synced canary " + canaryKey + " vanished";
+        }
+      }
+      if (lost != null) {
+        LOG.warn("{}: etcd lost our data ({}); rewriting all {} keys", name, lost, desired.size());
+        resyncCount.incrementAndGet();
+        lock.lock();
+        try {
+          leaseId = 0; // writes wait for the new lease
+        } finally {
+          lock.unlock();
+        }
+        renewLease(lost);
+      } else if (keepAliveBroken || keepAliveOn != client) {
+        // The lease is fine but its keep-alive stream died or the client was replaced.
+        startKeepAlive(client, lease);
+      }
+    } catch (Exception e) {
+      LOG.debug("{}: data-loss check could not reach etcd: {}", name, e.toString());
+    }
+  }
+
+  private static ByteSequence bytes(String s) {
+    return ByteSequence.from(s, StandardCharsets.UTF_8);
+  }
+
+  @Override
+  public String toString() {
+    return "SyncStore[" + name + "]";
+  }
+
+  /** Options of a {@link SyncStore}. */
+  public static final class Builder<T extends Message> {
+    private final EtcdConnection connection;
+    private final KeyLayout layout;
+    private final String cluster;
+    private final Kind kind;
+    private final Codec<T> codec;
+    private double writesPerSecond = 1000;
+    private Duration leaseTtl = Duration.ofSeconds(60);
+    private Duration checkInterval = Duration.ofSeconds(10);
+    private InstantSource clock = InstantSource.system();
+    private MeterRegistry registry = new SimpleMeterRegistry();
+    private Backoff backoff = Backoff.standard();
+    private String name;
+
+    private Builder(
+        EtcdConnection connection, KeyLayout layout, String cluster, Kind kind, Codec<T> codec) {
+      this.connection = Objects.requireNonNull(connection, "connection");
+      this.layout = Objects.requireNonNull(layout, "layout");
+      this.cluster = KeyLayout.checkCluster(cluster);
+      this.kind = Objects.requireNonNull(kind, "kind");
+      this.codec = Objects.requireNonNull(codec, "codec");
+      if (!kind.messageType().equals(codec.type())) {
+        throw new IllegalArgumentException(
+            "codec " + codec + " does not match kind " + kind.segment()
+                + " (expects " + kind.messageType().getSimpleName() + ")");
+      }
+    }
+
+    /** Maximum puts and deletes per second. Default 1000. */
+    public Builder<T> writesPerSecond(double rate) {
+      if (!(rate > 0)) {
+        throw new IllegalArgumentException("writes per second must be positive, got " + rate);
+      }
+      this.writesPerSecond = rate;
+      return this;
+    }
+
+    /** TTL of the lease the keys are written on. Default 60 s; at least 5 s. */
+    public Builder<T> leaseTtl(Duration ttl) {
+      if (ttl.toSeconds() < 5) {
+        throw new IllegalArgumentException("lease TTL must be at least 5 s, got " + ttl);
+      }
+      this.leaseTtl = ttl;
+      return this;
+    }
+
+    /** How often to check that the etcd still has our data. Default 10 s. */
+    public Builder<T> dataLossCheckInterval(Duration interval) {
+      if (interval.isNegative() || interval.isZero()) {
+        throw new IllegalArgumentException("data-loss check interval must be positive, got " + interval);
+      }
+      this.checkInterval = interval;
+      return this;
+    }
+
+    /** The clock of the canary timestamp. Default: the system clock. */
+    public Builder<T> clock(InstantSource clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /** Delays between retries. Default {@link Backoff#standard()}. */
+    public Builder<T> backoff(Backoff backoff) {
+      this.backoff = Objects.requireNonNull(backoff, "backoff");
+      return this;
+    }
+
+    /** Where the metrics go (tagged {@code store=<name>}). Default: a private registry. */
+    public Builder<T> meterRegistry(MeterRegistry registry) {
+      this.registry = Objects.requireNonNull(registry, "registry");
+      return this;
+    }
+
+    /** The name in logs and metric tags. Default: {@code sync <prefix>}. */
+    public Builder<T> name(String name) {
+      this.name = Objects.requireNonNull(name, "name");
+      return this;
+    }
+
+    /** The store, not started yet. */
+    public SyncStore<T> build() {
+      return new SyncStore<>(this);
+    }
+  }
+}
