@@ -183,6 +183,8 @@ final class ClusterConnection implements AutoCloseable {
 
   private void startStores() {
     syncedKinds.clear();
+    wasConnected = false; // connectivity is tracked from here on, on the state stores
+    disconnectedSince = null;
     ingest = mesh.ingestFor(name, id, this::failure);
     KeyLayout layout = KeyLayout.state();
     stores.add(store(Kind.NODES, Codecs.NODE, ingest.nodeHandler(() -> synced(Kind.NODES)), ingest.nodeValidator()));
@@ -247,6 +249,9 @@ final class ClusterConnection implements AutoCloseable {
    * stores are rebuilt so that everything is delivered again when it comes back.
    */
   synchronized void poll(Optional<Duration> cacheTtl) {
+    if (phase != Phase.ACTIVE) {
+      return;
+    }
     boolean now = connected();
     if (now && !wasConnected) {
       if (everConnected) {
@@ -270,6 +275,7 @@ final class ClusterConnection implements AutoCloseable {
       ingest.drain();
       startStores();
       drainedByTtl = true;
+      disconnectedSince = clock.instant();
       mesh.clusterChanged();
     }
   }

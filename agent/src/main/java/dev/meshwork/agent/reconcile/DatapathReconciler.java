@@ -75,6 +75,7 @@ public final class DatapathReconciler {
   private final Map<L4Address, String> serviceByFrontend = new HashMap<>();
   private final RevNatIds revNatIds = new RevNatIds();
   private volatile Set<IpPrefix> restoredPrefixes = Set.of();
+  private volatile Map<L4Address, Service> restoredServices = Map.of();
   private volatile Set<L4Address> restoredFrontends = Set.of();
   private volatile boolean restoring = true;
   private volatile Map<L4Address, Integer> revNatView = Map.of();
@@ -124,6 +125,7 @@ public final class DatapathReconciler {
     snapshot.services().forEach((frontend, s) -> revNatIds.restore(frontend, s.revNatId()));
     restoredPrefixes = Set.copyOf(snapshot.ipcache().keySet());
     restoredFrontends = Set.copyOf(snapshot.services().keySet());
+    restoredServices = Map.copyOf(snapshot.services());
     publishRevNatView();
     log.info(
         "adopted {} ipcache entries and {} services from the datapath; none is removed before every cluster has been listed",
@@ -171,6 +173,8 @@ public final class DatapathReconciler {
         if (p.length() == 32) dirtyIps.add(p.address());
       });
       dirtyFrontends.addAll(restoredFrontends);
+      // Services kept the backends found at start until now: recompute them all.
+      resyncRequested = true;
       requestedGeneration++;
       work.signalAll();
     } finally {
@@ -363,7 +367,7 @@ public final class DatapathReconciler {
                 f.frontend(),
                 f.kind(),
                 revNatIds.idFor(f.frontend()),
-                f.backendAddresses(),
+                withRestoredBackends(f.frontend(), f.backendAddresses()),
                 f.sessionAffinityTimeoutSeconds());
         if (!desired.equals(appliedServices.get(f.frontend()))) {
           batch.upsert(desired);
@@ -430,6 +434,20 @@ public final class DatapathReconciler {
     if (!changeSet.isEmpty()) {
       log.debug("applied {} datapath changes", changeSet.size());
     }
+  }
+
+  /**
+   * While restoring, a service keeps the backends it had at start besides the ones known now:
+   * a cluster not listed yet must not lose its backends to an agent restart.
+   */
+  private List<L4Address> withRestoredBackends(L4Address frontend, List<L4Address> wanted) {
+    Service restored = restoring ? restoredServices.get(frontend) : null;
+    if (restored == null) {
+      return wanted;
+    }
+    java.util.TreeSet<L4Address> union = new java.util.TreeSet<>(wanted);
+    union.addAll(restored.backends());
+    return List.copyOf(union);
   }
 
   private void publishRevNatView() {

@@ -11,11 +11,8 @@ import dev.meshwork.agent.service.ClusterServiceRecord;
 import dev.meshwork.agent.service.FrontendSpec;
 import dev.meshwork.agent.service.ServicePortSpec;
 import dev.meshwork.agent.service.ServiceTable;
+import dev.meshwork.agent.testsupport.RecordingDatapath;
 import dev.meshwork.datapath.ChangeSet;
-import dev.meshwork.datapath.Datapath;
-import dev.meshwork.datapath.DatapathException;
-import dev.meshwork.datapath.DatapathSnapshot;
-import dev.meshwork.datapath.FakeDatapath;
 import dev.meshwork.datapath.IpCacheEntry;
 import dev.meshwork.datapath.IpPrefix;
 import dev.meshwork.datapath.Ipv4;
@@ -25,9 +22,7 @@ import dev.meshwork.datapath.Service;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -35,38 +30,6 @@ class DatapathReconcilerTest {
   static final String LOCAL = "k8s-test-cluster";
   static final String SHARED = "k8s-shared-cluster";
   static final L4Address CLUSTER_IP = new L4Address(Ipv4.parse("172.20.17.66"), 80, Protocol.TCP);
-
-  /** Records every batch and can hold or fail the next ones. */
-  static final class RecordingDatapath implements Datapath {
-    final FakeDatapath fake = new FakeDatapath();
-    final List<ChangeSet> batches = new CopyOnWriteArrayList<>();
-    final AtomicInteger failNext = new AtomicInteger();
-    volatile CountDownLatch gate = new CountDownLatch(0);
-    volatile CountDownLatch entered = new CountDownLatch(0);
-
-    @Override
-    public void apply(ChangeSet changes) throws DatapathException {
-      entered.countDown();
-      try {
-        gate.await();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-      if (failNext.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
-        throw new DatapathException("injected failure");
-      }
-      batches.add(changes);
-      fake.apply(changes);
-    }
-
-    @Override
-    public DatapathSnapshot snapshot() {
-      return fake.snapshot();
-    }
-
-    @Override
-    public void close() {}
-  }
 
   final RecordingDatapath datapath = new RecordingDatapath();
   final NodeTable nodes = new NodeTable(LOCAL);
