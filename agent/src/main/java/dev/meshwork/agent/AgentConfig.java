@@ -2,6 +2,7 @@ package dev.meshwork.agent;
 
 import dev.meshwork.common.cluster.ClusterId;
 import dev.meshwork.common.cluster.ClusterName;
+import dev.meshwork.common.config.ConfigException;
 import dev.meshwork.common.config.ConfigSource;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -80,9 +81,11 @@ public record AgentConfig(
         .document("api-socket", "Unix socket of the agent API (CNI plugin and CLI)")
         .document("datapath", "fake (in memory) or bpf (kernel)")
         .document("metrics-port", "port serving GET /metrics (0: any free port)");
-    ClusterName clusterName = source.required("cluster-name", "cluster name", ClusterName::of);
-    int clusterId = source.requiredInteger("cluster-id", ClusterId.MIN, ClusterId.MAX);
-    String nodeName = source.requiredString("node-name");
+    // Every setting is read before the first error is thrown, so that --help lists them all.
+    java.util.List<ConfigException> problems = new java.util.ArrayList<>();
+    ClusterName clusterName = collect(problems, () -> source.required("cluster-name", "cluster name", ClusterName::of));
+    Integer clusterId = collect(problems, () -> source.requiredInteger("cluster-id", ClusterId.MIN, ClusterId.MAX));
+    String nodeName = collect(problems, () -> source.requiredString("node-name"));
     Optional<Path> kvstoreConfig = source.optionalPath("kvstore-config");
     Path dir = source.path("clustermesh-config-dir", DEFAULT_CLUSTERMESH_CONFIG_DIR);
     Duration ttl = source.duration("clustermesh-cache-ttl", Duration.ZERO);
@@ -93,6 +96,9 @@ public record AgentConfig(
     Path socket = source.path("api-socket", DEFAULT_API_SOCKET);
     DatapathKind datapath = source.choice("datapath", DatapathKind.class, DatapathKind.FAKE);
     int metricsPort = source.port("metrics-port", DEFAULT_METRICS_PORT);
+    if (!problems.isEmpty()) {
+      throw problems.getFirst();
+    }
     return new AgentConfig(
         clusterName,
         ClusterId.of(clusterId),
@@ -105,5 +111,14 @@ public record AgentConfig(
         socket,
         datapath,
         metricsPort);
+  }
+
+  private static <T> T collect(java.util.List<ConfigException> problems, java.util.function.Supplier<T> read) {
+    try {
+      return read.get();
+    } catch (ConfigException e) {
+      problems.add(e);
+      return null;
+    }
   }
 }

@@ -408,4 +408,40 @@ class ClusterMeshIT {
     await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
         assertThat(backendsOf(agent.datapath.snapshot(), CLUSTER_IP)).containsExactly("10.2.1.17:8080/TCP", "10.2.2.9:8080/TCP"));
   }
+
+  @Test
+  void aChangedClusterFileReconnectsWithoutDroppingState() throws Exception {
+    blogClusters();
+    TestAgent agent = agent();
+    await().atMost(Duration.ofSeconds(20)).until(() -> remote(agent, SHARED).getReady());
+    int batches = agent.datapath.batches.size();
+
+    // Same etcd, reached under another name: a new client, the state is relisted, nothing flaps.
+    String endpoint = sharedEtcd.endpoint().replace("127.0.0.1", "localhost");
+    Files.writeString(meshDir.resolve(SHARED), "endpoints:\n  - " + endpoint + "\n");
+    shared.deletePod("10.2.2.9");
+
+    await().atMost(Duration.ofSeconds(20)).untilAsserted(() ->
+        assertThat(agent.datapath.snapshot().ipcache()).doesNotContainKey(IpPrefix.parse("10.2.2.9/32")));
+    await().atMost(Duration.ofSeconds(20)).until(() -> remote(agent, SHARED).getReady());
+    assertThat(agent.datapath.batches.subList(batches, agent.datapath.batches.size()))
+        .flatExtracting(ChangeSet::ipcacheDeletes).containsOnly(IpPrefix.parse("10.2.2.9/32"));
+    assertThat(backendsOf(agent.datapath.snapshot(), CLUSTER_IP)).hasSize(2);
+  }
+
+  @Test
+  void exportsPerClusterReadinessEntriesAndReconcileLatencyAsPrometheusMetrics() throws Exception {
+    blogClusters();
+    TestAgent agent = agent();
+    await().atMost(Duration.ofSeconds(20)).until(() -> remote(agent, SHARED).getReady());
+
+    String scrape = agent.metrics.scrape();
+    assertThat(scrape)
+        .contains("meshwork_agent_clustermesh_ready{cluster=\"k8s-shared-cluster\"} 1.0")
+        .contains("meshwork_agent_clustermesh_entries{cluster=\"k8s-shared-cluster\",kind=\"nodes\"} 2.0")
+        .contains("meshwork_agent_clustermesh_entries{cluster=\"k8s-shared-cluster\",kind=\"ipcache\"} 2.0")
+        .contains("meshwork_agent_clustermesh_rejected_keys_total{cluster=\"k8s-shared-cluster\"} 0.0")
+        .contains("meshwork_agent_reconcile_duration_seconds_count")
+        .contains("meshwork_agent_datapath_changes_total");
+  }
 }
