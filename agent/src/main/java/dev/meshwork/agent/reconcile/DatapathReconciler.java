@@ -78,7 +78,7 @@ public final class DatapathReconciler {
   private volatile Map<L4Address, Service> restoredServices = Map.of();
   private volatile Set<L4Address> restoredFrontends = Set.of();
   private volatile boolean restoring = true;
-  private volatile Map<L4Address, Integer> revNatView = Map.of();
+  private final Map<L4Address, Integer> revNatView = new java.util.concurrent.ConcurrentHashMap<>();
   private int ownNodeIp;
 
   private final Timer latency;
@@ -408,10 +408,12 @@ public final class DatapathReconciler {
     appliedIpcache.putAll(ipcacheAfter);
     for (L4Address f : servicesRemoved) {
       appliedServices.remove(f);
+      revNatView.remove(f);
       serviceByFrontend.remove(f);
       revNatIds.release(f);
     }
     appliedServices.putAll(servicesAfter);
+    servicesAfter.forEach((f, svc) -> revNatView.put(f, svc.revNatId()));
     ownershipAfter.forEach(
         (name, wanted) -> {
           Set<L4Address> previous = frontendsByService.remove(name);
@@ -429,7 +431,6 @@ public final class DatapathReconciler {
         revNatIds.release(f);
       }
     }
-    publishRevNatView();
     latency.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
     if (!changeSet.isEmpty()) {
       log.debug("applied {} datapath changes", changeSet.size());
@@ -451,9 +452,7 @@ public final class DatapathReconciler {
   }
 
   private void publishRevNatView() {
-    Map<L4Address, Integer> view = new HashMap<>();
-    appliedServices.forEach((f, s) -> view.put(f, s.revNatId()));
-    revNatView = Map.copyOf(view);
+    appliedServices.forEach((f, s) -> revNatView.put(f, s.revNatId()));
   }
 
   private IpCacheEntry desiredHost(int ip) {
