@@ -73,7 +73,8 @@ import org.slf4j.LoggerFactory;
 public final class SyncStore<T extends Message> implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(SyncStore.class);
   private static final int MAX_IN_FLIGHT = 64;
-  private static final int LIST_PAGE = 5000;
+  private static final int LIST_PAGE = 10_000;
+  private static final Duration OP_TIMEOUT = Duration.ofSeconds(15);
 
   private final EtcdConnection connection;
   private final String prefix;
@@ -373,7 +374,8 @@ public final class SyncStore<T extends Message> implements AutoCloseable {
     } catch (RuntimeException e) {
       op = CompletableFuture.failedFuture(e);
     }
-    op.whenComplete((ok, error) -> written(key, error));
+    op.orTimeout(OP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
+        .whenComplete((ok, error) -> written(key, error));
   }
 
   private void written(String key, Throwable error) {
@@ -626,13 +628,16 @@ public final class SyncStore<T extends Message> implements AutoCloseable {
       }
       if (lost != null) {
         LOG.warn("{}: etcd lost our data ({}); rewriting all {} keys", name, lost, desired.size());
-        resyncCount.incrementAndGet();
         lock.lock();
         try {
           leaseId = 0; // writes wait for the new lease
+          if (canaryWritten.isDone()) {
+            canaryWritten = new CompletableFuture<>();
+          }
         } finally {
           lock.unlock();
         }
+        resyncCount.incrementAndGet();
         renewLease(lost);
       } else if (keepAliveBroken || keepAliveOn != client) {
         // The lease is fine but its keep-alive stream died or the client was replaced.
