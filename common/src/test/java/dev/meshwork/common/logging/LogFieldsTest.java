@@ -18,7 +18,7 @@ class LogFieldsTest {
 
   @Test
   void putsFieldsForTheScopeAndRemovesThemAfter() {
-    try (var fields = LogFields.with(LogFields.CLUSTER, "cluster-2", LogFields.SERVICE, "default/web")) {
+    try (var _ = LogFields.with(LogFields.CLUSTER, "cluster-2", LogFields.SERVICE, "default/web")) {
       assertThat(MDC.get("cluster")).isEqualTo("cluster-2");
       assertThat(MDC.get("service")).isEqualTo("default/web");
     }
@@ -29,8 +29,8 @@ class LogFieldsTest {
 
   @Test
   void nestedScopesRestoreTheOuterValues() {
-    try (var outer = LogFields.with(LogFields.CLUSTER, "cluster-1")) {
-      try (var inner = LogFields.with(LogFields.CLUSTER, "cluster-2", LogFields.KEY, "meshwork/v1/state/nodes/cluster-2/n1")) {
+    try (var _ = LogFields.with(LogFields.CLUSTER, "cluster-1")) {
+      try (var _ = LogFields.with(LogFields.CLUSTER, "cluster-2", LogFields.KEY, "meshwork/v1/state/nodes/cluster-2/n1")) {
         assertThat(MDC.get("cluster")).isEqualTo("cluster-2");
       }
       assertThat(MDC.get("cluster")).isEqualTo("cluster-1");
@@ -45,7 +45,7 @@ class LogFieldsTest {
     Map<String, String> fields = new HashMap<>();
     fields.put(LogFields.NODE, null);
 
-    try (var scope = LogFields.with(fields)) {
+    try (var _ = LogFields.with(fields)) {
       assertThat(MDC.get("node")).isNull();
     }
     assertThat(MDC.get("node")).isEqualTo("node-1");

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.meshwork.testing.process.Command;
 import dev.meshwork.testing.process.CommandFailedException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
@@ -47,15 +46,16 @@ class NetworkNamespacesPrivilegedIT {
   }
 
   @Test
-  void nsenterKeepsBpffsVisibleWhereIpNetnsExecHidesIt() {
-    Path bpffs = Path.of("/sys/fs/bpf");
-    org.junit.jupiter.api.Assumptions.assumeTrue(Files.isDirectory(bpffs) && Command.run("mountpoint", "-q", "/sys/fs/bpf").succeeded(),
-        "skipped: bpffs is not mounted at /sys/fs/bpf");
+  void nsenterKeepsTheHostsSysMountsWhereIpNetnsExecHidesThem() {
+    // ip netns exec mounts a fresh /sys, hiding what is mounted below it (bpffs at /sys/fs/bpf, cgroups)
+    String mount = Command.run("mountpoint", "-q", "/sys/fs/bpf").succeeded() ? "/sys/fs/bpf" : "/sys/fs/cgroup";
+    org.junit.jupiter.api.Assumptions.assumeTrue(Command.run("mountpoint", "-q", mount).succeeded(),
+        "skipped: neither /sys/fs/bpf nor /sys/fs/cgroup is a mount point on this host");
     try (NetworkNamespaces namespaces = new NetworkNamespaces("nstest")) {
-      NetworkNamespace ns = namespaces.create("bpf");
+      NetworkNamespace ns = namespaces.create("sys");
 
-      assertThat(ns.nsenter("mountpoint", "-q", "/sys/fs/bpf").succeeded()).isTrue();
-      assertThat(ns.exec("mountpoint", "-q", "/sys/fs/bpf").succeeded()).isFalse();
+      assertThat(ns.nsenter("mountpoint", "-q", mount).succeeded()).isTrue();
+      assertThat(ns.exec("mountpoint", "-q", mount).succeeded()).isFalse();
     }
   }
 
@@ -84,7 +84,8 @@ class NetworkNamespacesPrivilegedIT {
 
   @Test
   void closeDeletesOnlyItsOwnNamespaces() {
-    try (NetworkNamespaces mine = new NetworkNamespaces("nstest"); NetworkNamespaces theirs = new NetworkNamespaces("nstest")) {
+    NetworkNamespaces mine = new NetworkNamespaces("nstest");
+    try (NetworkNamespaces theirs = new NetworkNamespaces("nstest")) {
       NetworkNamespace kept = theirs.create("kept");
       NetworkNamespace gone = mine.create("gone");
 
@@ -92,6 +93,8 @@ class NetworkNamespacesPrivilegedIT {
 
       assertThat(gone.exists()).isFalse();
       assertThat(kept.exists()).isTrue();
+    } finally {
+      mine.close();
     }
   }
 
