@@ -135,6 +135,15 @@ final class ClusterConnection implements AutoCloseable {
     return n;
   }
 
+  /** One of this cluster's applied keys had to be removed (see {@link ClusterStateIngest#evicted}). */
+  void evicted(String why) {
+    ClusterStateIngest current;
+    synchronized (this) {
+      current = ingest;
+    }
+    if (current != null) current.evicted(why);
+  }
+
   private WatchHandler<ClusterConfig> configHandler() {
     return new WatchHandler<>() {
       @Override
@@ -252,7 +261,30 @@ final class ClusterConnection implements AutoCloseable {
     if (phase != Phase.ACTIVE) {
       return;
     }
+    boolean now = observeConnectivity();
+    if (!now && cacheTtl.isPresent() && disconnectedSince != null && !drainedByTtl && phase == Phase.ACTIVE
+        && Duration.between(disconnectedSince, clock.instant()).compareTo(cacheTtl.get()) > 0) {
+      log.warn("cluster {}: unreachable for more than {}; draining its state", name, cacheTtl.get());
+      failure("unreachable for longer than the cache TTL " + cacheTtl.get() + "; state drained");
+      stopStores();
+      ingest.drain();
+      startStores();
+      drainedByTtl = true;
+      disconnectedSince = clock.instant();
+      mesh.clusterChanged();
+    }
+  }
+
+  /**
+   * Records a change of connectivity: counts reconnections and remembers since when the cluster
+   * is unreachable. Called by the periodic poll and whenever the status is read, so that short
+   * connections are not missed.
+   */
+  private boolean observeConnectivity() {
     boolean now = connected();
+    if (phase != Phase.ACTIVE) {
+      return now;
+    }
     if (now && !wasConnected) {
       if (everConnected) {
         reconnections++;
@@ -267,17 +299,7 @@ final class ClusterConnection implements AutoCloseable {
       log.warn("cluster {}: connection lost; keeping its state programmed", name);
     }
     wasConnected = now;
-    if (!now && cacheTtl.isPresent() && disconnectedSince != null && !drainedByTtl && phase == Phase.ACTIVE
-        && Duration.between(disconnectedSince, clock.instant()).compareTo(cacheTtl.get()) > 0) {
-      log.warn("cluster {}: unreachable for more than {}; draining its state", name, cacheTtl.get());
-      failure("unreachable for longer than the cache TTL " + cacheTtl.get() + "; state drained");
-      stopStores();
-      ingest.drain();
-      startStores();
-      drainedByTtl = true;
-      disconnectedSince = clock.instant();
-      mesh.clusterChanged();
-    }
+    return now;
   }
 
   /** Stops reading; with {@code drain} also removes all the cluster's state from the tables. */
@@ -298,6 +320,7 @@ final class ClusterConnection implements AutoCloseable {
 
   synchronized RemoteClusterStatus status(
       int nodes, int endpoints, int identities, int services) {
+    observeConnectivity();
     RemoteClusterStatus.Builder b =
         RemoteClusterStatus.newBuilder()
             .setName(name)

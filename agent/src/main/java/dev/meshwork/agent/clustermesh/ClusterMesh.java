@@ -333,7 +333,16 @@ public final class ClusterMesh {
   }
 
   ClusterStateIngest ingestFor(String cluster, ClusterId id, Consumer<String> onRejected) {
-    return new ClusterStateIngest(cluster, id, nodes, services, identities, ipcache, onRejected);
+    return new ClusterStateIngest(cluster, id, nodes, services, identities, ipcache, onRejected, this::evicted);
+  }
+
+  /** A node of {@code cluster} was removed because the local cluster claims its addresses. */
+  private void evicted(String cluster, String why) {
+    ClusterConnection c;
+    synchronized (this) {
+      c = remotes.get(cluster);
+    }
+    if (c != null) c.evicted(why);
   }
 
   void countFailure(String cluster) {

@@ -36,6 +36,8 @@ final class ClusterStateIngest {
   private final Consumer<String> onRejected;
   private final AtomicLong rejected = new AtomicLong();
   private final KeyLayout layout = KeyLayout.state();
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ClusterStateIngest.class);
+  private final java.util.function.BiConsumer<String, String> evictions;
 
   ClusterStateIngest(
       String cluster,
@@ -44,7 +46,9 @@ final class ClusterStateIngest {
       ServiceTable services,
       IdentityTable identities,
       IpCacheTable ipcache,
-      Consumer<String> onRejected) {
+      Consumer<String> onRejected,
+      java.util.function.BiConsumer<String, String> evictions) {
+    this.evictions = evictions;
     this.cluster = cluster;
     this.clusterId = clusterId;
     this.nodes = nodes;
@@ -56,6 +60,12 @@ final class ClusterStateIngest {
 
   long rejected() {
     return rejected.get();
+  }
+
+  /** Counts a key of this cluster that was applied but later had to be removed. */
+  void evicted(String why) {
+    rejected.incrementAndGet();
+    onRejected.accept(why);
   }
 
   /** Removes everything this cluster contributed. */
@@ -122,7 +132,12 @@ final class ClusterStateIngest {
     return new WatchHandler<>() {
       @Override
       public void onUpsert(String key, Node value) {
-        nodes.upsert(ClusterRecords.node(value));
+        for (NodeRecord evicted : nodes.upsert(ClusterRecords.node(value))) {
+          String why = "rejected node " + evicted.cluster() + "/" + evicted.name() + " (removed): its pod CIDRs "
+              + evicted.podCidrs() + " overlap node " + cluster + "/" + value.getName() + " of the local cluster";
+          log.warn(why);
+          evictions.accept(evicted.cluster(), why);
+        }
       }
 
       @Override

@@ -42,6 +42,9 @@ public final class NodeTable {
    * that node, or empty. Two clusters must never route the same pod address.
    */
   public synchronized Optional<String> overlapWithOtherCluster(NodeRecord node) {
+    if (node.cluster().equals(localCluster)) {
+      return Optional.empty(); // the local cluster is authoritative; see upsert
+    }
     for (Map.Entry<String, Map<String, NodeRecord>> e : byCluster.entrySet()) {
       if (e.getKey().equals(node.cluster())) {
         continue;
@@ -60,19 +63,37 @@ public final class NodeTable {
     return Optional.empty();
   }
 
-  public void upsert(NodeRecord node) {
+  /**
+   * Adds or replaces a node. A node of the local cluster evicts every remote node whose pod CIDR
+   * overlaps its own (the local cluster owns its addresses, whatever arrived first); the evicted
+   * nodes are returned so the caller can report them.
+   */
+  public List<NodeRecord> upsert(NodeRecord node) {
     NodeRecord old;
+    List<NodeRecord> evicted = new ArrayList<>();
     synchronized (this) {
       old = byCluster.computeIfAbsent(node.cluster(), c -> new HashMap<>()).put(node.name(), node);
+      if (node.cluster().equals(localCluster)) {
+        for (Map.Entry<String, Map<String, NodeRecord>> e : byCluster.entrySet()) {
+          if (e.getKey().equals(localCluster)) continue;
+          e.getValue().values().removeIf(other -> {
+            boolean overlaps = other.podCidrs().stream().anyMatch(p -> node.podCidrs().stream().anyMatch(p::overlaps));
+            if (overlaps) evicted.add(other);
+            return overlaps;
+          });
+        }
+      }
     }
-    if (node.equals(old)) {
-      return;
+    if (node.equals(old) && evicted.isEmpty()) {
+      return evicted;
     }
     Set<IpPrefix> touched = new HashSet<>(node.podCidrs());
     if (old != null) {
       touched.addAll(old.podCidrs());
     }
+    evicted.forEach(n -> touched.addAll(n.podCidrs()));
     touched.forEach(listener);
+    return evicted;
   }
 
   public void delete(String cluster, String name) {

@@ -359,7 +359,7 @@ class ClusterMeshIT {
     assertThat(s.ipcache().get(IpPrefix.parse("10.1.1.0/24")).tunnelEndpoint()).isEqualTo(Ipv4.parse("198.18.0.2"));
     assertThat(agent.api().listIdentities(ALL).getIdentitiesList()).noneMatch(i -> i.getLabelsList().contains("k8s:app=evil"));
     assertThat(agent.api().listNodes(ALL).getNodesList()).noneMatch(n -> n.getName().equals("shared-node-9"));
-    assertThat(remote(agent, SHARED).getLastFailure()).startsWith("rejected key");
+    assertThat(remote(agent, SHARED).getLastFailure()).startsWith("rejected ");
     assertThat(agent.metrics.scrape()).contains("meshwork_agent_clustermesh_rejected_keys_total{cluster=\"k8s-shared-cluster\"} 5.0");
   }
 
