@@ -444,4 +444,23 @@ class ClusterMeshIT {
         .contains("meshwork_agent_reconcile_duration_seconds_count")
         .contains("meshwork_agent_datapath_changes_total");
   }
+
+  @Test
+  void statusShowsAMissingOrStaleHeartbeatWithoutRemovingAnything() throws Exception {
+    blogClusters();
+    TestAgent agent = agent();
+    await().atMost(Duration.ofSeconds(20)).untilAsserted(() ->
+        assertThat(remote(agent, SHARED).getStatus()).isEqualTo("ready; heartbeat not seen yet"));
+
+    sharedEtcd.put(KeyLayout.heartbeatKey(SHARED), dev.meshwork.proto.v1.Heartbeat.newBuilder()
+        .setTimestampMillis(System.currentTimeMillis()).setWriter("meshwork-operator/test").build().toByteArray());
+    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(remote(agent, SHARED).getStatus()).isEqualTo("ready"));
+
+    sharedEtcd.put(KeyLayout.heartbeatKey(SHARED), dev.meshwork.proto.v1.Heartbeat.newBuilder()
+        .setTimestampMillis(System.currentTimeMillis() - Duration.ofMinutes(10).toMillis()).build().toByteArray());
+    // An older heartbeat than the one seen is ignored; a stale one only shows once time passes,
+    // so here the status stays ready and nothing is removed either way.
+    assertThat(remote(agent, SHARED).getReady()).isTrue();
+    assertThat(backendsOf(agent.datapath.snapshot(), CLUSTER_IP)).hasSize(2);
+  }
 }
