@@ -1,0 +1,124 @@
+package dev.meshwork.agent;
+
+import dev.meshwork.common.cluster.ClusterId;
+import dev.meshwork.common.cluster.ClusterName;
+import dev.meshwork.common.config.ConfigException;
+import dev.meshwork.common.config.ConfigSource;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * The settings of {@code meshwork-agent}, read from flags and {@code MESHWORK_*} variables.
+ *
+ * @param clusterName this cluster's name ({@code --cluster-name})
+ * @param clusterId this cluster's id, 1..255 ({@code --cluster-id})
+ * @param nodeName the Kubernetes node this agent runs on ({@code --node-name})
+ * @param kvstoreConfig YAML file of the local cluster's etcd ({@code --kvstore-config}); when
+ *     absent, a file named after the local cluster in the clustermesh directory is used if present
+ * @param clustermeshConfigDir one YAML file per remote cluster, named after it ({@code
+ *     --clustermesh-config-dir})
+ * @param clustermeshCacheTtl drain a remote unreachable for longer than this; empty: never
+ *     ({@code --clustermesh-cache-ttl}, 0 = off)
+ * @param heartbeatThreshold a cluster whose heartbeat is older is reported unhealthy
+ * @param clustermeshPollInterval how often the config directory and connections are checked
+ * @param apiSocket the Unix socket of the agent API ({@code --api-socket})
+ * @param datapath which datapath to program ({@code --datapath=fake|bpf})
+ * @param metricsPort the port of {@code GET /metrics}, 0 for any free port
+ */
+public record AgentConfig(
+    ClusterName clusterName,
+    ClusterId clusterId,
+    String nodeName,
+    Optional<Path> kvstoreConfig,
+    Path clustermeshConfigDir,
+    Optional<Duration> clustermeshCacheTtl,
+    Duration heartbeatThreshold,
+    Duration clustermeshPollInterval,
+    Path apiSocket,
+    DatapathKind datapath,
+    int metricsPort) {
+
+  /** The datapath implementations. */
+  public enum DatapathKind {
+    /** In memory: for tests, benchmarks and the control-plane-only sandbox. */
+    FAKE,
+    /** eBPF programs and maps in the kernel. */
+    BPF
+  }
+
+  public static final Path DEFAULT_CLUSTERMESH_CONFIG_DIR = Path.of("/var/lib/meshwork/clustermesh");
+  public static final Path DEFAULT_API_SOCKET = Path.of("/var/run/meshwork/agent.sock");
+  public static final int DEFAULT_METRICS_PORT = 9962;
+
+  public AgentConfig {
+    Objects.requireNonNull(clusterName, "clusterName");
+    Objects.requireNonNull(clusterId, "clusterId");
+    Objects.requireNonNull(nodeName, "nodeName");
+    Objects.requireNonNull(kvstoreConfig, "kvstoreConfig");
+    Objects.requireNonNull(clustermeshConfigDir, "clustermeshConfigDir");
+    Objects.requireNonNull(clustermeshCacheTtl, "clustermeshCacheTtl");
+    Objects.requireNonNull(apiSocket, "apiSocket");
+    Objects.requireNonNull(datapath, "datapath");
+  }
+
+  /**
+   * Reads the settings.
+   *
+   * @throws dev.meshwork.common.config.ConfigException naming the first setting that is missing or bad
+   */
+  public static AgentConfig from(ConfigSource source) {
+    source
+        .document("cluster-name", "name of this cluster: at most 32 characters of a-z, 0-9 and '-'")
+        .document("cluster-id", "id of this cluster in the mesh (1..255), unique per mesh")
+        .document("node-name", "the Kubernetes node this agent runs on")
+        .document("kvstore-config", "YAML file (endpoints, trusted-ca-file, cert-file, key-file) of this cluster's etcd")
+        .document("clustermesh-config-dir", "directory with one YAML file per remote cluster, named after the cluster")
+        .document("clustermesh-cache-ttl", "drain a remote cluster unreachable for longer than this (0: keep its state forever)")
+        .document("heartbeat-threshold", "report a cluster unhealthy when its heartbeat is older than this")
+        .document("clustermesh-poll-interval", "how often the config directory and the connections are checked")
+        .document("api-socket", "Unix socket of the agent API (CNI plugin and CLI)")
+        .document("datapath", "fake (in memory) or bpf (kernel)")
+        .document("metrics-port", "port serving GET /metrics (0: any free port)");
+    // Every setting is read before the first error is thrown, so that --help lists them all.
+    java.util.List<ConfigException> problems = new java.util.ArrayList<>();
+    ClusterName clusterName = collect(problems, () -> source.required("cluster-name", "cluster name", ClusterName::of));
+    Integer clusterId = collect(problems, () -> source.requiredInteger("cluster-id", ClusterId.MIN, ClusterId.MAX));
+    String nodeName = collect(problems, () -> source.requiredString("node-name"));
+    Optional<Path> kvstoreConfig = source.optionalPath("kvstore-config");
+    Path dir = source.path("clustermesh-config-dir", DEFAULT_CLUSTERMESH_CONFIG_DIR);
+    Duration ttl = source.duration("clustermesh-cache-ttl", Duration.ZERO);
+    Duration heartbeat =
+        source.duration("heartbeat-threshold", Duration.ofMinutes(3), Duration.ofSeconds(1), Duration.ofDays(1));
+    Duration poll =
+        source.duration("clustermesh-poll-interval", Duration.ofSeconds(1), Duration.ofMillis(50), Duration.ofMinutes(10));
+    Path socket = source.path("api-socket", DEFAULT_API_SOCKET);
+    DatapathKind datapath = source.choice("datapath", DatapathKind.class, DatapathKind.FAKE);
+    int metricsPort = source.port("metrics-port", DEFAULT_METRICS_PORT);
+    if (!problems.isEmpty()) {
+      throw problems.getFirst();
+    }
+    return new AgentConfig(
+        clusterName,
+        ClusterId.of(clusterId),
+        nodeName,
+        kvstoreConfig,
+        dir,
+        ttl.isZero() ? Optional.empty() : Optional.of(ttl),
+        heartbeat,
+        poll,
+        socket,
+        datapath,
+        metricsPort);
+  }
+
+  private static <T> T collect(java.util.List<ConfigException> problems, java.util.function.Supplier<T> read) {
+    try {
+      return read.get();
+    } catch (ConfigException e) {
+      problems.add(e);
+      return null;
+    }
+  }
+}

@@ -1,0 +1,142 @@
+package dev.meshwork.agent;
+
+import dev.meshwork.agent.api.AgentApiServer;
+import dev.meshwork.agent.api.InspectionApi;
+import dev.meshwork.agent.clustermesh.ClusterMesh;
+import dev.meshwork.agent.identity.IdentityTable;
+import dev.meshwork.agent.ipcache.IpCacheTable;
+import dev.meshwork.agent.node.NodeTable;
+import dev.meshwork.agent.reconcile.DatapathReconciler;
+import dev.meshwork.agent.service.ServiceTable;
+import dev.meshwork.common.lifecycle.Lifecycle;
+import dev.meshwork.common.metrics.Metrics;
+import dev.meshwork.common.metrics.PrometheusEndpoint;
+import dev.meshwork.datapath.Datapath;
+import dagger.Module;
+import dagger.Provides;
+import io.grpc.BindableService;
+import java.net.InetSocketAddress;
+import java.time.Clock;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
+import javax.inject.Singleton;
+
+/**
+ * The agent's control plane: the merged tables, the reconciler, the cluster mesh and the API,
+ * registered with the lifecycle in dependency order. The {@link Datapath} comes from another
+ * module, so tests can swap it.
+ */
+@Module
+public final class AgentModule {
+  private AgentModule() {}
+
+  @Provides
+  @Singleton
+  static Metrics metrics(AgentConfig config) {
+    return new Metrics(Map.of("cluster", config.clusterName().value())).withJvmMetrics();
+  }
+
+  @Provides
+  @Singleton
+  static NodeTable nodes(AgentConfig config) {
+    return new NodeTable(config.clusterName().value());
+  }
+
+  @Provides
+  @Singleton
+  static ServiceTable services(AgentConfig config) {
+    return new ServiceTable(config.clusterName().value());
+  }
+
+  @Provides
+  @Singleton
+  static IpCacheTable ipcache(AgentConfig config) {
+    return new IpCacheTable(config.clusterName().value());
+  }
+
+  @Provides
+  @Singleton
+  static IdentityTable identities() {
+    return new IdentityTable();
+  }
+
+  @Provides
+  @Singleton
+  static DatapathReconciler reconciler(
+      Datapath datapath, NodeTable nodes, IpCacheTable ipcache, ServiceTable services, AgentConfig config, Metrics metrics) {
+    return new DatapathReconciler(datapath, nodes, ipcache, services, config.nodeName(), metrics.registry());
+  }
+
+  @Provides
+  @Singleton
+  static ClusterMesh clusterMesh(
+      AgentConfig config,
+      NodeTable nodes,
+      ServiceTable services,
+      IdentityTable identities,
+      IpCacheTable ipcache,
+      DatapathReconciler reconciler,
+      Metrics metrics) {
+    return new ClusterMesh(
+        new ClusterMesh.Settings(
+            config.clusterName().value(),
+            config.clusterId(),
+            config.kvstoreConfig(),
+            java.util.Optional.of(config.clustermeshConfigDir()),
+            config.clustermeshCacheTtl(),
+            config.heartbeatThreshold(),
+            config.clustermeshPollInterval()),
+        nodes,
+        services,
+        identities,
+        ipcache,
+        reconciler,
+        metrics.registry(),
+        Clock.systemUTC());
+  }
+
+  @Provides
+  @Singleton
+  static InspectionApi inspection(
+      NodeTable nodes,
+      ServiceTable services,
+      IdentityTable identities,
+      ClusterMesh mesh,
+      DatapathReconciler reconciler,
+      Datapath datapath,
+      AgentConfig config) {
+    return new InspectionApi(nodes, services, identities, mesh, reconciler, datapath, config.nodeName());
+  }
+
+  @Provides
+  @Singleton
+  static AgentApiServer apiServer(AgentConfig config, InspectionApi inspection) {
+    return new AgentApiServer(config.apiSocket(), List.<BindableService>of(inspection));
+  }
+
+  @Provides
+  @Singleton
+  static Lifecycle lifecycle(
+      AgentConfig config,
+      Metrics metrics,
+      Datapath datapath,
+      DatapathReconciler reconciler,
+      ClusterMesh mesh,
+      AgentApiServer api) {
+    Lifecycle lifecycle = new Lifecycle();
+    AtomicReference<PrometheusEndpoint> endpoint = new AtomicReference<>();
+    lifecycle.register(
+        "metrics-endpoint",
+        () -> endpoint.set(metrics.start(new InetSocketAddress(config.metricsPort()))),
+        () -> {
+          PrometheusEndpoint running = endpoint.getAndSet(null);
+          if (running != null) running.close();
+        });
+    lifecycle.onStop("datapath", datapath::close);
+    lifecycle.register("reconciler", reconciler::start, reconciler::stop);
+    lifecycle.register("clustermesh", mesh::start, mesh::stop);
+    lifecycle.register("api", api::start, api::stop);
+    return lifecycle;
+  }
+}

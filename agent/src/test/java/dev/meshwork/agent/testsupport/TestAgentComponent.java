@@ -1,0 +1,30 @@
+package dev.meshwork.agent.testsupport;
+
+import dev.meshwork.agent.AgentConfig;
+import dev.meshwork.agent.AgentModule;
+import dev.meshwork.agent.clustermesh.ClusterMesh;
+import dev.meshwork.agent.reconcile.DatapathReconciler;
+import dev.meshwork.common.lifecycle.Lifecycle;
+import dev.meshwork.common.metrics.Metrics;
+import dev.meshwork.datapath.Datapath;
+import dagger.BindsInstance;
+import dagger.Component;
+import javax.inject.Singleton;
+
+/** The production wiring with a datapath chosen by the test. */
+@Singleton
+@Component(modules = AgentModule.class)
+public interface TestAgentComponent {
+  Lifecycle lifecycle();
+
+  Metrics metrics();
+
+  ClusterMesh clusterMesh();
+
+  DatapathReconciler reconciler();
+
+  @Component.Factory
+  interface Factory {
+    TestAgentComponent create(@BindsInstance AgentConfig config, @BindsInstance Datapath datapath);
+  }
+}
