@@ -220,7 +220,8 @@ public final class ClusterMesh {
           // Kubernetes secret volumes hold "..data" and timestamped directories besides the keys.
           if (fileName.startsWith(".") || !Files.isRegularFile(file)) continue;
           String cluster = fileName.replaceFirst("\\.(yaml|yml)$", "");
-          if (cluster.equals(settings.localCluster())) continue;
+          // The mounted clustermesh Secret also holds <remote>.etcd-client.crt and friends.
+          if (!ClusterName.isValid(cluster) || cluster.equals(settings.localCluster())) continue;
           present.put(cluster, file);
         }
       } catch (IOException e) {
