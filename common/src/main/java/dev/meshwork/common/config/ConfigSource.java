@@ -131,20 +131,20 @@ public final class ConfigSource {
   }
 
   // ---- typed getters ------------------------------------------------------------------------
+  //
+  // While --help is given, getters do not throw: a bad or missing value gives the default (null
+  // for a required setting), so that a binary can read every setting and list them all.
 
   public String string(String name, String defaultValue) {
-    record(name, "string", defaultValue);
-    return raw(name).orElse(defaultValue);
+    return read(name, "string", defaultValue, defaultValue, false, value -> value);
   }
 
   public Optional<String> optionalString(String name) {
-    record(name, "string", null);
-    return raw(name);
+    return Optional.ofNullable(read(name, "string", null, null, false, value -> value));
   }
 
   public String requiredString(String name) {
-    record(name, "string, required", null);
-    return raw(name).orElseThrow(() -> ConfigException.missing(name));
+    return read(name, "string", null, null, true, value -> value);
   }
 
   /**
@@ -153,14 +153,14 @@ public final class ConfigSource {
    * @throws ConfigException when the value is not an integer or out of range
    */
   public int integer(String name, int defaultValue, int min, int max) {
-    record(name, "integer " + min + ".." + max, String.valueOf(defaultValue));
-    return raw(name).map(value -> parseInteger(name, value, min, max)).orElse(defaultValue);
+    return read(name, "integer " + min + ".." + max, String.valueOf(defaultValue), defaultValue, false,
+        value -> (int) parseLong(name, value, min, max));
   }
 
-  /** A required integer within {@code min..max} (inclusive). */
+  /** A required integer within {@code min..max} (inclusive); 0 while --help is given. */
   public int requiredInteger(String name, int min, int max) {
-    record(name, "integer " + min + ".." + max + ", required", null);
-    return parseInteger(name, raw(name).orElseThrow(() -> ConfigException.missing(name)), min, max);
+    Integer value = read(name, "integer " + min + ".." + max, null, null, true, text -> (int) parseLong(name, text, min, max));
+    return value == null ? 0 : value;
   }
 
   /** A TCP/UDP port, 0..65535 (0 lets the system choose). */
@@ -169,14 +169,13 @@ public final class ConfigSource {
   }
 
   public long longInteger(String name, long defaultValue, long min, long max) {
-    record(name, "integer " + min + ".." + max, String.valueOf(defaultValue));
-    return raw(name).map(value -> parseLong(name, value, min, max)).orElse(defaultValue);
+    return read(name, "integer " + min + ".." + max, String.valueOf(defaultValue), defaultValue, false,
+        value -> parseLong(name, value, min, max));
   }
 
   /** {@code true}/{@code false} (also {@code yes}/{@code no}, {@code 1}/{@code 0}); a bare flag is true. */
   public boolean bool(String name, boolean defaultValue) {
-    record(name, "boolean", String.valueOf(defaultValue));
-    return raw(name).map(value -> parseBoolean(name, value)).orElse(defaultValue);
+    return read(name, "boolean", String.valueOf(defaultValue), defaultValue, false, value -> parseBoolean(name, value));
   }
 
   /**
@@ -184,35 +183,32 @@ public final class ConfigSource {
    * us, ms, s, m, h, d) or ISO-8601 ({@code PT30S}). {@code 0} is zero; negative values are refused.
    */
   public Duration duration(String name, Duration defaultValue) {
-    record(name, "duration", defaultValue == null ? null : formatDuration(defaultValue));
-    return raw(name).map(value -> parseDuration(name, value)).orElse(defaultValue);
+    return read(name, "duration", defaultValue == null ? null : formatDuration(defaultValue), defaultValue, false,
+        value -> parseDuration(name, value));
   }
 
   /** A duration within {@code min..max} (inclusive). */
   public Duration duration(String name, Duration defaultValue, Duration min, Duration max) {
-    record(name, "duration " + formatDuration(min) + ".." + formatDuration(max), formatDuration(defaultValue));
-    return raw(name).map(value -> {
+    String range = formatDuration(min) + ".." + formatDuration(max);
+    return read(name, "duration " + range, defaultValue == null ? null : formatDuration(defaultValue), defaultValue, false, value -> {
       Duration parsed = parseDuration(name, value);
       if (parsed.compareTo(min) < 0 || parsed.compareTo(max) > 0) {
-        throw ConfigException.invalid(name, value, "is outside " + formatDuration(min) + ".." + formatDuration(max));
+        throw ConfigException.invalid(name, value, "is outside " + range);
       }
       return parsed;
-    }).orElse(defaultValue);
+    });
   }
 
   public Path path(String name, Path defaultValue) {
-    record(name, "path", defaultValue == null ? null : defaultValue.toString());
-    return raw(name).map(value -> parsePath(name, value)).orElse(defaultValue);
+    return read(name, "path", defaultValue == null ? null : defaultValue.toString(), defaultValue, false, value -> parsePath(name, value));
   }
 
   public Optional<Path> optionalPath(String name) {
-    record(name, "path", null);
-    return raw(name).map(value -> parsePath(name, value));
+    return Optional.ofNullable(read(name, "path", null, null, false, value -> parsePath(name, value)));
   }
 
   public Path requiredPath(String name) {
-    record(name, "path, required", null);
-    return parsePath(name, raw(name).orElseThrow(() -> ConfigException.missing(name)));
+    return read(name, "path", null, null, true, value -> parsePath(name, value));
   }
 
   /**
@@ -222,45 +218,59 @@ public final class ConfigSource {
   public List<String> list(String name, List<String> defaultValue) {
     record(name, "comma-separated list", defaultValue == null ? null : String.join(",", defaultValue));
     List<String> given = flags.get(name);
-    String value;
-    if (given != null) {
-      value = String.join(",", given);
-    } else {
-      value = environment.get(environmentVariable(name));
-    }
+    String value = given != null ? String.join(",", given) : environment.get(environmentVariable(name));
     if (value == null) {
       return defaultValue;
     }
-    return Arrays.stream(value.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
+    return Arrays.stream(value.split(",")).map(String::trim).filter(item -> !item.isEmpty()).toList();
   }
 
   /**
    * A value of any type; the parser throws {@link IllegalArgumentException} with a reason when the
-   * text is bad, and the reason becomes the {@link ConfigException} message.
+   * text is bad, and the reason becomes the {@link ConfigException} message (e.g. {@code
+   * source.value("cluster-name", "cluster name", null, ClusterName::of)}).
    */
   public <T> T value(String name, String type, T defaultValue, Function<String, T> parser) {
-    record(name, type, defaultValue == null ? null : String.valueOf(defaultValue));
-    return raw(name).map(value -> parse(name, value, parser)).orElse(defaultValue);
+    return read(name, type, defaultValue == null ? null : String.valueOf(defaultValue), defaultValue, false, parser);
   }
 
-  /** A required value of any type; see {@link #value}. */
+  /** A required value of any type; see {@link #value}. Null while --help is given and it is missing or bad. */
   public <T> T required(String name, String type, Function<String, T> parser) {
-    record(name, type + ", required", null);
-    return parse(name, raw(name).orElseThrow(() -> ConfigException.missing(name)), parser);
+    return read(name, type, null, null, true, parser);
   }
 
   /** One of the constants of an enum, written in lower case with '-' (e.g. {@code tunnel-only}). */
   public <E extends Enum<E>> E choice(String name, Class<E> type, E defaultValue) {
     List<String> allowed = Arrays.stream(type.getEnumConstants()).map(ConfigSource::enumText).toList();
-    record(name, "one of " + String.join(", ", allowed), defaultValue == null ? null : enumText(defaultValue));
-    return raw(name).map(value -> {
-      for (E constant : type.getEnumConstants()) {
-        if (enumText(constant).equals(value.trim().toLowerCase(Locale.ROOT))) {
-          return constant;
+    return read(name, "one of " + String.join(", ", allowed), defaultValue == null ? null : enumText(defaultValue), defaultValue, false,
+        value -> {
+          for (E constant : type.getEnumConstants()) {
+            if (enumText(constant).equals(value.trim().toLowerCase(Locale.ROOT))) {
+              return constant;
+            }
+          }
+          throw ConfigException.invalid(name, value, "is not one of " + String.join(", ", allowed));
+        });
+  }
+
+  /** Records the setting, then parses its value or returns the default (or fails when required). */
+  private <T> T read(String name, String type, String defaultText, T defaultValue, boolean required, Function<String, T> parser) {
+    record(name, required ? type + ", required" : type, defaultText);
+    try {
+      Optional<String> value = raw(name);
+      if (value.isEmpty()) {
+        if (required) {
+          throw ConfigException.missing(name);
         }
+        return defaultValue;
       }
-      throw ConfigException.invalid(name, value, "is not one of " + String.join(", ", allowed));
-    }).orElse(defaultValue);
+      return parse(name, value.get(), parser);
+    } catch (ConfigException e) {
+      if (helpRequested()) {
+        return defaultValue;
+      }
+      throw e;
+    }
   }
 
   // ---- unknown flags and help ---------------------------------------------------------------
@@ -354,10 +364,6 @@ public final class ConfigSource {
     } catch (IllegalArgumentException e) {
       throw new ConfigException(name, "invalid " + flagAndVariable(name) + ": " + e.getMessage(), e);
     }
-  }
-
-  private static int parseInteger(String name, String value, int min, int max) {
-    return (int) parseLong(name, value, min, max);
   }
 
   private static long parseLong(String name, String value, long min, long max) {

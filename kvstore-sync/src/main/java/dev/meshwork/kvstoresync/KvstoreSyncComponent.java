@@ -1,0 +1,24 @@
+package dev.meshwork.kvstoresync;
+
+import dagger.BindsInstance;
+import dagger.Component;
+import dev.meshwork.common.lifecycle.Lifecycle;
+import dev.meshwork.common.metrics.Metrics;
+import jakarta.inject.Singleton;
+
+/** The wiring of {@code meshwork-kvstore-sync}: one component per binary, built from its config. */
+@Singleton
+@Component(modules = KvstoreSyncModule.class)
+public interface KvstoreSyncComponent {
+  /** The lifecycle with every component of the process registered in start order. */
+  Lifecycle lifecycle();
+
+  Metrics metrics();
+
+  KvstoreSyncConfig config();
+
+  @Component.Factory
+  interface Factory {
+    KvstoreSyncComponent create(@BindsInstance KvstoreSyncConfig config);
+  }
+}

@@ -1,0 +1,71 @@
+package dev.meshwork.kvstoresync;
+
+import dev.meshwork.common.config.ConfigException;
+import dev.meshwork.common.config.ConfigSource;
+import dev.meshwork.common.lifecycle.Lifecycle;
+import dev.meshwork.common.lifecycle.LifecycleException;
+import java.io.PrintStream;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code meshwork-kvstore-sync}: mirrors remote clusters' state into the local etcd.
+ *
+ * <p>Exit codes: 0 after a clean stop, 1 when a component fails, 2 for bad settings.
+ */
+public final class KvstoreSyncMain {
+  private static final Logger log = LoggerFactory.getLogger(KvstoreSyncMain.class);
+  static final String BINARY = "meshwork-kvstore-sync";
+
+  private KvstoreSyncMain() {}
+
+  public static void main(String[] args) throws InterruptedException {
+    int code = run(args, System.getenv(), System.out, System.err);
+    if (code != 0) {
+      System.exit(code);
+    }
+  }
+
+  /** Runs until stopped (SIGTERM) and returns the exit code. */
+  static int run(String[] args, Map<String, String> environment, PrintStream out, PrintStream err) throws InterruptedException {
+    KvstoreSyncConfig config;
+    try {
+      ConfigSource source = ConfigSource.of(args, environment);
+      if (source.helpRequested()) {
+        printHelp(source, out);
+        return 0;
+      }
+      config = KvstoreSyncConfig.from(source);
+      source.rejectUnknown();
+    } catch (ConfigException e) {
+      err.println(BINARY + ": " + e.getMessage());
+      err.println("Run " + BINARY + " --help to list the settings.");
+      return 2;
+    }
+    Lifecycle lifecycle = DaggerKvstoreSyncComponent.factory().create(config).lifecycle();
+    lifecycle.installShutdownHook();
+    try {
+      lifecycle.start();
+    } catch (LifecycleException e) {
+      err.println(BINARY + ": " + e.getMessage());
+      return 1;
+    }
+    log.info("{} running for cluster {} (id {})", BINARY, config.clusterName(), config.clusterId());
+    lifecycle.awaitShutdown();
+    return lifecycle.failure().isPresent() ? 1 : 0;
+  }
+
+  private static void printHelp(ConfigSource source, PrintStream out) {
+    try {
+      KvstoreSyncConfig.from(source); // records every setting; values are not checked under --help
+    } catch (RuntimeException incomplete) {
+      // missing required settings are fine here
+    }
+    out.println("Usage: " + BINARY + " [--setting=value ...]");
+    out.println("Mirrors remote clusters' state into the local etcd. Every setting can also be given");
+    out.println("as an environment variable (shown in parentheses); a flag wins over the environment.");
+    out.println();
+    out.print(source.help());
+  }
+}
