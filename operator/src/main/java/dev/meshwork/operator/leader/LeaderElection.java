@@ -1,5 +1,6 @@
 package dev.meshwork.operator.leader;
 
+import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderElectionConfigBuilder;
@@ -8,6 +9,8 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,6 +36,10 @@ public final class LeaderElection {
   private final Runnable onLost;
   private final ExecutorService callbacks =
       Executors.newSingleThreadExecutor(Thread.ofPlatform().daemon().name("meshwork-leader").factory());
+  private final ScheduledExecutorService watchdog =
+      Executors.newSingleThreadScheduledExecutor(
+          Thread.ofPlatform().daemon().name("meshwork-leader-watchdog").factory());
+  private volatile long confirmedAtNanos;
   private volatile CompletableFuture<?> election;
   private volatile boolean leader;
   private volatile boolean stopping;
@@ -68,6 +75,17 @@ public final class LeaderElection {
             .build();
     log.info("{} campaigning for Lease {}/{}", identity, namespace, leaseName);
     election = client.leaderElector().withConfig(config).build().start();
+    long period = timing.retryPeriod().toMillis();
+    watchdog.scheduleWithFixedDelay(this::checkLease, period, period, TimeUnit.MILLISECONDS);
+    // If the elector ends for any reason (its client closed, an error it gave up on), this
+    // replica can no longer renew: treat that as losing the Lease.
+    election.whenComplete(
+        (result, error) -> {
+          if (error != null && !stopping) {
+            log.warn("leader election of {} ended: {}", identity, error.toString());
+          }
+          lost();
+        });
   }
 
   public boolean isLeader() {
@@ -86,15 +104,45 @@ public final class LeaderElection {
       running.cancel(true);
     }
     callbacks.shutdown();
+    watchdog.shutdownNow();
+  }
+
+  /**
+   * The fence against split brain. fabric8's elector stops leading when renewals fail, but an
+   * elector whose client died can end silently; this check does not rely on it: a leader that
+   * cannot confirm from the API server that it still holds the Lease for longer than the renew
+   * deadline (shorter than the lease duration) steps down before anyone else may take over.
+   */
+  private void checkLease() {
+    if (!leader) {
+      return;
+    }
+    try {
+      Lease lease = client.leases().inNamespace(namespace).withName(leaseName).get();
+      String holder = lease == null || lease.getSpec() == null ? null : lease.getSpec().getHolderIdentity();
+      if (identity.equals(holder)) {
+        confirmedAtNanos = System.nanoTime();
+        return;
+      }
+      log.error("Lease {}/{} is now held by {}, not {}", namespace, leaseName, holder, identity);
+      lost();
+    } catch (RuntimeException e) {
+      Duration unconfirmed = Duration.ofNanos(System.nanoTime() - confirmedAtNanos);
+      if (unconfirmed.compareTo(timing.renewDeadline()) > 0) {
+        log.error("{} could not confirm Lease {}/{} for {} ms: {}", identity, namespace, leaseName, unconfirmed.toMillis(), e.toString());
+        lost();
+      }
+    }
   }
 
   private void elected() {
+    confirmedAtNanos = System.nanoTime();
     leader = true;
     log.info("{} is the leader of Lease {}/{}", identity, namespace, leaseName);
     callbacks.execute(onElected);
   }
 
-  private void lost() {
+  private synchronized void lost() {
     boolean was = leader;
     leader = false;
     if (was && !stopping) {
