@@ -1,5 +1,6 @@
 package dev.meshwork.operator;
 
+import dev.meshwork.common.cluster.ClusterId;
 import dev.meshwork.common.config.ConfigException;
 import dev.meshwork.common.config.ConfigSource;
 import dev.meshwork.operator.cluster.LocalCluster;
@@ -45,24 +46,19 @@ public record OperatorConfig(
    * @throws ConfigException naming the setting at fault
    */
   public static OperatorConfig from(ConfigSource source) {
-    String name =
+    // Required settings are checked after every setting has been read, so that --help lists all.
+    var name =
         source
             .document("cluster-name", "name of this cluster, at most 32 characters of [a-z0-9-]")
-            .requiredString("cluster-name");
-    int id =
+            .value("cluster-name", "string, required", (String) null, text -> text);
+    Integer id =
         source
             .document("cluster-id", "id of this cluster, 1..255, unique in the mesh")
-            .requiredInteger("cluster-id", 1, 255);
-    LocalCluster cluster;
-    try {
-      cluster = new LocalCluster(name, id);
-    } catch (IllegalArgumentException e) {
-      throw ConfigException.invalid("cluster-name", name, e.getMessage());
-    }
-    Path kvstore =
+            .value("cluster-id", "integer 1..255, required", (Integer) null, text -> ClusterId.parse(text).value());
+    var kvstorePath =
         source
             .document("kvstore-config", "YAML file: endpoints, trusted-ca-file, cert-file, key-file of this cluster's etcd")
-            .requiredPath("kvstore-config");
+            .value("kvstore-config", "path, required", (Path) null, Path::of);
     Ipv4Cidr pool =
         source
             .document("cluster-pool-ipv4-cidr", "the pool node pod CIDRs are cut from")
@@ -114,6 +110,22 @@ public record OperatorConfig(
         source.duration("kvstore-data-loss-check-interval", Duration.ofSeconds(10), Duration.ofMillis(100), Duration.ofHours(1));
     Duration heartbeat =
         source.duration("heartbeat-interval", Duration.ofMinutes(1), Duration.ofMillis(100), Duration.ofHours(1));
+    if (name == null) {
+      throw ConfigException.missing("cluster-name");
+    }
+    if (id == null) {
+      throw ConfigException.missing("cluster-id");
+    }
+    if (kvstorePath == null) {
+      throw ConfigException.missing("kvstore-config");
+    }
+    LocalCluster cluster;
+    try {
+      cluster = new LocalCluster(name, id);
+    } catch (IllegalArgumentException e) {
+      throw ConfigException.invalid("cluster-name", name, e.getMessage());
+    }
+    Path kvstore = kvstorePath;
     return new OperatorConfig(
         cluster, kvstore, pool, maskSize, grace, metricsPort, election, namespace, leaseName,
         leaseDuration, renewDeadline, retryPeriod, podName, workers, writesPerSecond, leaseTtl,
