@@ -104,7 +104,7 @@ public final class ActiveOperator {
             .watch(nodeInformer, ActiveOperator::nameKey)
             .watch(meshNodeInformer, ActiveOperator::nameKey)
             .initialKeys(() -> union(keys(nodeInformer), keys(meshNodeInformer)))
-            .workers(1)
+            .workers(config.workers())
             .build();
     nodeController[0] = nodes;
     services =

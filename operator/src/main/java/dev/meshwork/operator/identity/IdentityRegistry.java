@@ -16,6 +16,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,6 +42,10 @@ public final class IdentityRegistry {
   private final Map<LabelSet, Entry> byLabels = new HashMap<>();
   private final Map<Integer, Entry> byId = new HashMap<>();
   private final Map<String, Entry> byPod = new HashMap<>();
+  /** Allocations in progress, by label set. */
+  private final Map<LabelSet, CompletableFuture<Integer>> inFlight = new HashMap<>();
+  /** Ids being tried by allocations in progress. */
+  private final Set<Integer> reserved = new HashSet<>();
 
   private static final class Entry {
     final int id;
@@ -95,23 +101,83 @@ public final class IdentityRegistry {
     log.info("restored {} identities of cluster {}", existing.size(), cluster.name());
   }
 
-  /** The identity of {@code labels} for {@code pod}, allocating it if needed. */
-  public synchronized int acquire(String pod, LabelSet labels) throws Exception {
+  /**
+   * The identity of {@code labels} for {@code pod}, allocating it if needed. Allocation (an etcd
+   * round trip) runs outside the registry lock, so pods whose label set is known are not held up
+   * by it; concurrent requests for one new label set wait for a single allocation.
+   */
+  public int acquire(String pod, LabelSet labels) throws Exception {
+    CompletableFuture<Integer> allocation;
+    boolean mine = false;
+    synchronized (this) {
+      Entry current = byPod.get(pod);
+      if (current != null && current.labels.equals(labels)) {
+        return current.id;
+      }
+      Entry known = byLabels.get(labels);
+      if (known != null) {
+        return attach(pod, known);
+      }
+      allocation = inFlight.get(labels);
+      if (allocation == null) {
+        allocation = new CompletableFuture<>();
+        inFlight.put(labels, allocation);
+        mine = true;
+      }
+    }
+    if (mine) {
+      Set<Integer> tried = new HashSet<>();
+      try {
+        int id = allocator.allocate(labels, candidate -> reserve(candidate, tried));
+        synchronized (this) {
+          Entry entry = new Entry(id, labels, clock.instant());
+          byLabels.put(labels, entry);
+          byId.put(id, entry);
+          inFlight.remove(labels);
+          reserved.removeAll(tried);
+        }
+        allocated.increment();
+        log.info("allocated identity {} for {}", id, labels);
+        allocation.complete(id);
+      } catch (Exception | Error e) {
+        synchronized (this) {
+          inFlight.remove(labels);
+          reserved.removeAll(tried);
+        }
+        allocation.completeExceptionally(e);
+        throw e;
+      }
+    } else {
+      try {
+        allocation.get();
+      } catch (ExecutionException e) {
+        throw e.getCause() instanceof Exception cause ? cause : e;
+      }
+    }
+    synchronized (this) {
+      Entry entry = byLabels.get(labels);
+      if (entry != null) {
+        return attach(pod, entry);
+      }
+    }
+    // Freed between allocation and now (only with a zero grace period): allocate again.
+    return acquire(pod, labels);
+  }
+
+  /** Whether {@code id} is taken; otherwise reserves it for the allocation in progress. */
+  private synchronized boolean reserve(int id, Set<Integer> tried) {
+    if (byId.containsKey(id) || reserved.contains(id)) {
+      return true;
+    }
+    reserved.add(id);
+    tried.add(id);
+    return false;
+  }
+
+  private int attach(String pod, Entry entry) {
+    writer.put(Kind.IDENTITIES, Integer.toString(entry.id), EtcdIdentityAllocator.identity(cluster.name(), entry.id, entry.labels));
     Entry current = byPod.get(pod);
-    if (current != null && current.labels.equals(labels)) {
-      return current.id;
-    }
-    Entry entry = byLabels.get(labels);
-    if (entry == null) {
-      int id = allocator.allocate(labels, byId::containsKey);
-      entry = new Entry(id, labels, null);
-      byLabels.put(labels, entry);
-      byId.put(id, entry);
-      allocated.increment();
-      log.info("allocated identity {} for {}", id, labels);
-    }
-    writer.put(Kind.IDENTITIES, Integer.toString(entry.id), EtcdIdentityAllocator.identity(cluster.name(), entry.id, labels));
-    if (current != null) {
+    if (current != null && current != entry) {
       drop(pod, current);
     }
     entry.pods.add(pod);
