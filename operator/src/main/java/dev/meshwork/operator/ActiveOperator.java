@@ -139,6 +139,14 @@ public final class ActiveOperator {
   }
 
   private <T extends HasMetadata> SharedIndexInformer<T> track(SharedIndexInformer<T> informer) {
+    // fabric8 gives up on an informer whose first list fails; an API server that is slow or
+    // restarting while the operator starts must not stop it, so every failure is retried.
+    informer.exceptionHandler(
+        (started, error) -> {
+          log.warn("informer {} failed ({}), retrying: {}",
+              informer.getApiTypeClass().getSimpleName(), started ? "watching" : "initial list", error.toString());
+          return true;
+        });
     informers.add(informer);
     return informer;
   }

@@ -158,13 +158,23 @@ public final class PodCidrAllocator {
         && hasCondition(current, allocated)) {
       return;
     }
-    MeshNode meshNode = current == null ? newMeshNode(node) : current;
-    meshNode.getSpec().setPodCIDRs(wanted);
     var resource = client.resources(MeshNode.class);
-    MeshNode written =
-        current == null ? resource.resource(meshNode).create() : resource.resource(meshNode).update();
-    setCondition(written, allocated);
-    resource.resource(written).updateStatus();
+    String name = node.getMetadata().getName();
+    if (current == null) {
+      MeshNode meshNode = newMeshNode(node);
+      meshNode.getSpec().setPodCIDRs(wanted);
+      resource.resource(meshNode).create();
+    } else if (!wanted.equals(current.getSpec().getPodCIDRs())) {
+      // edit() reads the latest version first: the informer cache may lag our own writes.
+      resource.withName(name).edit(m -> {
+        m.getSpec().setPodCIDRs(wanted);
+        return m;
+      });
+    }
+    resource.withName(name).editStatus(m -> {
+      setCondition(m, allocated);
+      return m;
+    });
   }
 
   private void reportExhausted(Node node, MeshNode current, String message) {
@@ -174,9 +184,13 @@ public final class PodCidrAllocator {
       return;
     }
     var resource = client.resources(MeshNode.class);
-    MeshNode meshNode = current == null ? resource.resource(newMeshNode(node)).create() : current;
-    setCondition(meshNode, exhausted);
-    resource.resource(meshNode).updateStatus();
+    if (current == null) {
+      resource.resource(newMeshNode(node)).create();
+    }
+    resource.withName(node.getMetadata().getName()).editStatus(m -> {
+      setCondition(m, exhausted);
+      return m;
+    });
   }
 
   private static MeshNode newMeshNode(Node node) {
@@ -227,6 +241,12 @@ public final class PodCidrAllocator {
       meshNode.setStatus(new MeshNodeStatus());
     }
     List<Condition> conditions = new ArrayList<>(meshNode.getStatus().getConditions());
+    for (Condition old : conditions) {
+      // The transition time says when the status last changed, not when it was last written.
+      if (condition.getType().equals(old.getType()) && condition.getStatus().equals(old.getStatus())) {
+        condition.setLastTransitionTime(old.getLastTransitionTime());
+      }
+    }
     conditions.removeIf(c -> condition.getType().equals(c.getType()));
     conditions.add(condition);
     meshNode.getStatus().setConditions(conditions);
