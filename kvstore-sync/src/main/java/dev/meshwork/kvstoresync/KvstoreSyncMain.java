@@ -6,13 +6,16 @@ import dev.meshwork.common.lifecycle.Lifecycle;
 import dev.meshwork.common.lifecycle.LifecycleException;
 import java.io.PrintStream;
 import java.util.Map;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * {@code meshwork-kvstore-sync}: mirrors remote clusters' state into the local etcd.
  *
- * <p>Exit codes: 0 after a clean stop, 1 when a component fails, 2 for bad settings.
+ * <p>Exit codes: 2 for bad settings, 1 when a component fails to start or fails fatally later, 0
+ * when the lifecycle stops by itself. On SIGTERM the components are stopped by the JVM shutdown
+ * hook and the JVM exits with its usual 143.
  */
 public final class KvstoreSyncMain {
   private static final Logger log = LoggerFactory.getLogger(KvstoreSyncMain.class);
@@ -29,6 +32,12 @@ public final class KvstoreSyncMain {
 
   /** Runs until stopped (SIGTERM) and returns the exit code. */
   static int run(String[] args, Map<String, String> environment, PrintStream out, PrintStream err) throws InterruptedException {
+    return run(args, environment, out, err, component -> {});
+  }
+
+  /** As {@link #run(String[], Map, PrintStream, PrintStream)}; {@code onStarted} sees the running component (tests stop it). */
+  static int run(String[] args, Map<String, String> environment, PrintStream out, PrintStream err, Consumer<KvstoreSyncComponent> onStarted)
+      throws InterruptedException {
     KvstoreSyncConfig config;
     try {
       ConfigSource source = ConfigSource.of(args, environment);
@@ -43,7 +52,8 @@ public final class KvstoreSyncMain {
       err.println("Run " + BINARY + " --help to list the settings.");
       return 2;
     }
-    Lifecycle lifecycle = DaggerKvstoreSyncComponent.factory().create(config).lifecycle();
+    KvstoreSyncComponent component = DaggerKvstoreSyncComponent.factory().create(config);
+    Lifecycle lifecycle = component.lifecycle();
     lifecycle.installShutdownHook();
     try {
       lifecycle.start();
@@ -52,6 +62,7 @@ public final class KvstoreSyncMain {
       return 1;
     }
     log.info("{} running for cluster {} (id {})", BINARY, config.clusterName(), config.clusterId());
+    onStarted.accept(component);
     lifecycle.awaitShutdown();
     return lifecycle.failure().isPresent() ? 1 : 0;
   }

@@ -4,13 +4,12 @@ import dagger.Module;
 import dagger.Provides;
 import dev.meshwork.common.lifecycle.Lifecycle;
 import dev.meshwork.common.metrics.Metrics;
-import dev.meshwork.common.metrics.PrometheusEndpoint;
+import dev.meshwork.common.metrics.MetricsServer;
 import jakarta.inject.Singleton;
 import java.net.InetSocketAddress;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicReference;
 
-/** Provides the process-wide pieces of kvstore-sync and registers them with the lifecycle. */
+/** Provides the process-wide pieces of kvstore-sync and registers them with the lifecycle in start order. */
 @Module
 final class KvstoreSyncModule {
   private KvstoreSyncModule() {}
@@ -23,17 +22,15 @@ final class KvstoreSyncModule {
 
   @Provides
   @Singleton
-  static Lifecycle lifecycle(KvstoreSyncConfig config, Metrics metrics) {
+  static MetricsServer metricsServer(KvstoreSyncConfig config, Metrics metrics) {
+    return new MetricsServer(metrics, new InetSocketAddress(config.metricsPort()));
+  }
+
+  @Provides
+  @Singleton
+  static Lifecycle lifecycle(MetricsServer metricsServer) {
     Lifecycle lifecycle = new Lifecycle();
-    AtomicReference<PrometheusEndpoint> endpoint = new AtomicReference<>();
-    lifecycle.register("metrics-endpoint",
-        () -> endpoint.set(metrics.start(new InetSocketAddress(config.metricsPort()))),
-        () -> {
-          PrometheusEndpoint running = endpoint.getAndSet(null);
-          if (running != null) {
-            running.close();
-          }
-        });
+    lifecycle.register("metrics-endpoint", metricsServer::start, metricsServer::stop);
     return lifecycle;
   }
 }

@@ -46,7 +46,9 @@ public final class PrometheusEndpoint implements AutoCloseable {
     server.createContext("/", exchange -> handle(registry, exchange));
     server.start();
     PrometheusEndpoint endpoint = new PrometheusEndpoint(server, executor);
-    log.info("serving metrics on http://{}:{}{}", endpoint.address().getHostString(), endpoint.port(), PATH);
+    InetSocketAddress bound = endpoint.address();
+    String host = bound.getAddress().isAnyLocalAddress() ? "*" : bound.getHostString();
+    log.info("serving metrics on {}:{}{}", host, endpoint.port(), PATH);
     return endpoint;
   }
 

@@ -47,6 +47,11 @@ public final class EtcdClients {
     return Client.builder()
         .endpoints(endpoints.toArray(URI[]::new))
         .connectTimeout(Duration.ofSeconds(5))
+        // Fail fast while etcd is unreachable: the stores retry with their own backoff, and a
+        // call parked until the channel is ready would hold a write slot indefinitely.
+        .waitForReady(false)
+        // Lists come in pages of up to 10,000 keys; leave room for large values.
+        .maxInboundMessageSize(64 * 1024 * 1024)
         .keepaliveTime(Duration.ofSeconds(15))
         .keepaliveTimeout(Duration.ofSeconds(5))
         // Our stores retry themselves, with backoff and a relist; keep jetcd's own retries short.

@@ -64,7 +64,8 @@ public final class PemFiles {
           return converter.getPrivateKey(info);
         }
         if (item instanceof PEMKeyPair pair) {
-          return converter.getKeyPair(pair).getPrivate();
+          // Only the private part: a SEC1 key may omit its public key.
+          return converter.getPrivateKey(pair.getPrivateKeyInfo());
         }
       }
     } catch (RuntimeException e) {

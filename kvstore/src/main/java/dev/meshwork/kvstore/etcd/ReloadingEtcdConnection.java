@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import org.slf4j.Logger;
@@ -16,8 +17,8 @@ import org.slf4j.LoggerFactory;
  * rotation.
  *
  * <p>How rotated files are picked up: every call to {@link #client()} compares the modification
- * time and size of the CA, certificate and key files with those the current client was built
- * from. When they differ, it builds a new client from the new files and closes the old one. The
+ * time, size and content hash of the CA, certificate and key files with those the current client
+ * was built from. When they differ, it builds a new client from the new files and closes the old one. The
  * stores call {@link #client()} on every (re)connect, so the next connection uses the new files;
  * calling {@link #reloadIfChanged()} periodically (the agent does it with its config poll) also
  * moves live watches over, because closing the old client makes them fail and reconnect. If the
@@ -111,8 +112,10 @@ public final class ReloadingEtcdConnection implements EtcdConnection {
 
   private static Object stat(Path file) {
     try {
+      // The files are a few KB: hashing the content also catches a rewrite within the same
+      // mtime tick, which comparing times alone would miss.
       BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class);
-      return List.of(a.lastModifiedTime().toMillis(), a.size(), String.valueOf(a.fileKey()));
+      return List.of(a.lastModifiedTime().toMillis(), a.size(), Arrays.hashCode(Files.readAllBytes(file)));
     } catch (IOException e) {
       return "unreadable: " + e.getMessage();
     }

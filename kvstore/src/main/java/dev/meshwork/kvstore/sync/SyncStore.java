@@ -1,6 +1,7 @@
 package dev.meshwork.kvstore.sync;
 
 import com.google.protobuf.Message;
+import dev.meshwork.common.backoff.Backoff;
 import dev.meshwork.kvstore.codec.Codec;
 import dev.meshwork.kvstore.codec.Codecs;
 import dev.meshwork.kvstore.etcd.EtcdConnection;
@@ -36,7 +37,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Semaphore;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
@@ -73,9 +73,8 @@ import org.slf4j.LoggerFactory;
 public final class SyncStore<T extends Message> implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(SyncStore.class);
   private static final int MAX_IN_FLIGHT = 64;
-  private static final int LIST_PAGE = 5000;
-  private static final Duration MIN_RETRY = Duration.ofMillis(100);
-  private static final Duration MAX_RETRY = Duration.ofSeconds(30);
+  private static final int LIST_PAGE = 10_000;
+  private static final Duration OP_TIMEOUT = Duration.ofSeconds(15);
 
   private final EtcdConnection connection;
   private final String prefix;
@@ -87,6 +86,7 @@ public final class SyncStore<T extends Message> implements AutoCloseable {
   private final Duration checkInterval;
   private final InstantSource clock;
   private final long nanosPerWrite;
+  private final Backoff backoff;
   private final String name;
 
   private final Map<String, byte[]> desired = new ConcurrentHashMap<>();
@@ -130,6 +130,7 @@ public final class SyncStore<T extends Message> implements AutoCloseable {
     this.leaseTtl = b.leaseTtl;
     this.checkInterval = b.checkInterval;
     this.clock = b.clock;
+    this.backoff = b.backoff;
     this.nanosPerWrite = (long) (1_000_000_000L / b.writesPerSecond);
     this.name = b.name != null ? b.name : "sync " + prefix;
     this.control =
@@ -373,7 +374,8 @@ public final class SyncStore<T extends Message> implements AutoCloseable {
     } catch (RuntimeException e) {
       op = CompletableFuture.failedFuture(e);
     }
-    op.whenComplete((ok, error) -> written(key, error));
+    op.orTimeout(OP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
+        .whenComplete((ok, error) -> written(key, error));
   }
 
   private void written(String key, Throwable error) {
@@ -390,7 +392,7 @@ public final class SyncStore<T extends Message> implements AutoCloseable {
         errorCount.incrementAndGet();
         errors.increment();
         int attempt = attempts.merge(key, 1, Integer::sum);
-        Duration delay = retryDelay(attempt - 1);
+        Duration delay = backoff.delay(attempt);
         retrying++;
         leaseLost = String.valueOf(error.getMessage()).contains("lease not found");
         LOG.warn("{}: writing {} failed (attempt {}), retrying in {} ms: {}",
@@ -420,12 +422,6 @@ public final class SyncStore<T extends Message> implements AutoCloseable {
     }
   }
 
-  private static Duration retryDelay(int attempt) {
-    long base = MIN_RETRY.toMillis() << Math.min(attempt, 12);
-    long capped = Math.min(base, MAX_RETRY.toMillis());
-    long jitter = ThreadLocalRandom.current().nextLong(capped / 5 + 1);
-    return Duration.ofMillis(capped - capped / 10 + jitter);
-  }
 
   // ---- initial sync: cleanup, then canary ----
 
@@ -632,13 +628,16 @@ public final class SyncStore<T extends Message> implements AutoCloseable {
       }
       if (lost != null) {
         LOG.warn("{}: etcd lost our data ({}); rewriting all {} keys", name, lost, desired.size());
-        resyncCount.incrementAndGet();
         lock.lock();
         try {
           leaseId = 0; // writes wait for the new lease
+          if (canaryWritten.isDone()) {
+            canaryWritten = new CompletableFuture<>();
+          }
         } finally {
           lock.unlock();
         }
+        resyncCount.incrementAndGet();
         renewLease(lost);
       } else if (keepAliveBroken || keepAliveOn != client) {
         // The lease is fine but its keep-alive stream died or the client was replaced.
@@ -670,6 +669,7 @@ public final class SyncStore<T extends Message> implements AutoCloseable {
     private Duration checkInterval = Duration.ofSeconds(10);
     private InstantSource clock = InstantSource.system();
     private MeterRegistry registry = new SimpleMeterRegistry();
+    private Backoff backoff = Backoff.standard();
     private String name;
 
     private Builder(
@@ -716,6 +716,12 @@ public final class SyncStore<T extends Message> implements AutoCloseable {
     /** The clock of the canary timestamp. Default: the system clock. */
     public Builder<T> clock(InstantSource clock) {
       this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /** Delays between retries. Default {@link Backoff#standard()}. */
+    public Builder<T> backoff(Backoff backoff) {
+      this.backoff = Objects.requireNonNull(backoff, "backoff");
       return this;
     }
 

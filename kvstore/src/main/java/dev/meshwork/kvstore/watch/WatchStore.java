@@ -1,6 +1,7 @@
 package dev.meshwork.kvstore.watch;
 
 import com.google.protobuf.Message;
+import dev.meshwork.common.backoff.Backoff;
 import dev.meshwork.kvstore.codec.Codec;
 import dev.meshwork.kvstore.codec.Decoded;
 import dev.meshwork.kvstore.etcd.EtcdConnection;
@@ -31,7 +32,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -66,9 +66,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class WatchStore<T extends Message> implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(WatchStore.class);
-  private static final int PAGE_SIZE = 2000;
-  private static final Duration MIN_RETRY = Duration.ofMillis(200);
-  private static final Duration MAX_RETRY = Duration.ofSeconds(30);
 
   private final EtcdConnection connection;
   private final String prefix;
@@ -81,6 +78,9 @@ public final class WatchStore<T extends Message> implements AutoCloseable {
   private final Duration relistInterval;
   private final String name;
   private final LongConsumer beforeWatch;
+  private final Backoff backoff;
+  private final int pageSize;
+  private final Duration canaryPoll;
   private final ScheduledExecutorService executor;
 
   private final Counter decodeFailures;
@@ -93,12 +93,15 @@ public final class WatchStore<T extends Message> implements AutoCloseable {
   private final AtomicInteger size = new AtomicInteger();
   private volatile boolean synced;
   private volatile boolean watching;
+  private volatile Thread storeThread;
 
   // Confined to the executor thread.
   private final Map<String, Known> known = new HashMap<>();
   private int generation;
   private Watch.Watcher watcher;
+  private Watch.Watcher canaryWatcher;
   private long revision;
+  private long etcdClusterId;
   private int attempt;
   private ScheduledFuture<?> nextRelist;
   private boolean closed;
@@ -118,7 +121,10 @@ public final class WatchStore<T extends Message> implements AutoCloseable {
     this.connection = b.connection;
     this.prefix = b.prefix;
     this.prefixBytes = bytes(b.prefix);
-    this.prefixEnd = OptionsUtil.prefixEndOf(prefixBytes);
+    this.prefixEnd =
+        b.exactKey
+            ? prefixBytes.concat(ByteSequence.from(new byte[] {0}))
+            : OptionsUtil.prefixEndOf(prefixBytes);
     this.codec = b.codec;
     this.handler = b.handler;
     this.validator = b.validator;
@@ -126,11 +132,15 @@ public final class WatchStore<T extends Message> implements AutoCloseable {
     this.relistInterval = b.relistInterval;
     this.name = b.name != null ? b.name : connection.name() + " " + prefix;
     this.beforeWatch = b.beforeWatch;
+    this.backoff = b.backoff;
+    this.pageSize = b.pageSize;
+    this.canaryPoll = b.canaryPoll;
     this.executor =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
               Thread t = new Thread(r, "watchstore " + name);
               t.setDaemon(true);
+              storeThread = t;
               return t;
             });
     MeterRegistry registry = b.registry;
@@ -167,6 +177,17 @@ public final class WatchStore<T extends Message> implements AutoCloseable {
   public static <T extends Message> Builder<T> builder(
       EtcdConnection connection, String prefix, Codec<T> codec, WatchHandler<? super T> handler) {
     return new Builder<>(connection, prefix, codec, handler);
+  }
+
+  /**
+   * A builder for a store that reads exactly one key (a heartbeat, a cluster config, a canary):
+   * unlike a prefix, {@code meshwork/v1/heartbeat/c1} then does not also match {@code .../c10}.
+   */
+  public static <T extends Message> Builder<T> forKey(
+      EtcdConnection connection, String key, Codec<T> codec, WatchHandler<? super T> handler) {
+    Builder<T> builder = new Builder<>(connection, key, codec, handler);
+    builder.exactKey = true;
+    return builder;
   }
 
   /** Starts listing and watching in the background; returns at once. */
@@ -217,21 +238,23 @@ public final class WatchStore<T extends Message> implements AutoCloseable {
   /** Stops watching. Does not report deletes: what the handler knows stays as it is. */
   @Override
   public void close() {
-    CompletableFuture<Void> done =
-        CompletableFuture.runAsync(
-            () -> {
-              closed = true;
-              generation++;
-              closeWatcher();
-              if (nextRelist != null) {
-                nextRelist.cancel(false);
-              }
-            },
-            executor);
-    try {
-      done.get(5, TimeUnit.SECONDS);
-    } catch (Exception e) {
-      LOG.debug("{}: close did not complete cleanly", name, e);
+    Runnable stop =
+        () -> {
+          closed = true;
+          generation++;
+          closeWatcher();
+          if (nextRelist != null) {
+            nextRelist.cancel(false);
+          }
+        };
+    if (Thread.currentThread() == storeThread) {
+      stop.run(); // closed from a handler callback
+    } else {
+      try {
+        CompletableFuture.runAsync(stop, executor).get(5, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        LOG.debug("{}: close did not complete cleanly", name, e);
+      }
     }
     executor.shutdownNow();
   }
@@ -286,7 +309,7 @@ public final class WatchStore<T extends Message> implements AutoCloseable {
     GetOption.Builder option =
         GetOption.builder()
             .withRange(prefixEnd)
-            .withLimit(PAGE_SIZE)
+            .withLimit(pageSize)
             .withSortField(GetOption.SortTarget.KEY)
             .withSortOrder(GetOption.SortOrder.ASCEND);
     if (atRevision > 0) {
@@ -305,22 +328,28 @@ public final class WatchStore<T extends Message> implements AutoCloseable {
                 return;
               }
               long rev = atRevision > 0 ? atRevision : response.getHeader().getRevision();
-              if (pageNo == 0 && rev < revision) {
-                // etcd's revision went backwards: it lost its data. Forget what we delivered so
-                // that every key is reported afresh (mod revisions are meaningless now).
-                LOG.warn("{}: etcd revision went back from {} to {}: its data was lost, resyncing",
-                    name, revision, rev);
+              long clusterId = response.getHeader().getClusterId();
+              if (pageNo == 0 && (rev < revision || (etcdClusterId != 0 && clusterId != etcdClusterId))) {
+                // Another etcd, or one that lost its data: mod revisions are meaningless now, so
+                // forget them and report every key afresh (stale ones are still deleted).
+                LOG.warn("{}: etcd changed (cluster id {} -> {}, revision {} -> {}), resyncing",
+                    name, Long.toHexString(etcdClusterId), Long.toHexString(clusterId), revision, rev);
                 for (Known k : known.values()) {
                   k.modRevision = -1;
                 }
               }
-              applyPage(response);
+              if (pageNo == 0) {
+                etcdClusterId = clusterId;
+              }
               List<KeyValue> kvs = response.getKvs();
-              if (response.isMore() && !kvs.isEmpty()) {
-                ByteSequence last = kvs.getLast().getKey();
-                ByteSequence next = last.concat(ByteSequence.from(new byte[] {0}));
+              boolean more = response.isMore() && !kvs.isEmpty();
+              if (more) {
+                // Ask for the next page first, so etcd serves it while this one is decoded.
+                ByteSequence next = kvs.getLast().getKey().concat(ByteSequence.from(new byte[] {0}));
                 listPage(client, gen, next, rev, canary, pageNo + 1);
-              } else {
+              }
+              applyPage(response);
+              if (!more) {
                 listComplete(client, gen, rev, canary);
               }
             },
@@ -376,8 +405,11 @@ public final class WatchStore<T extends Message> implements AutoCloseable {
     }
     beforeWatch.accept(rev);
     startWatch(client, gen, rev + 1);
+    if (!canary) {
+      watchCanary(client, gen, rev + 1);
+    }
     // Without the canary, look again soon; otherwise the periodic guard.
-    Duration next = canary ? relistInterval : MIN_RETRY.multipliedBy(10);
+    Duration next = canary ? relistInterval : canaryPoll;
     nextRelist = executor.schedule(
         () -> {
           if (gen == generation) {
@@ -421,6 +453,27 @@ public final class WatchStore<T extends Message> implements AutoCloseable {
       watching = true;
     } catch (RuntimeException e) {
       retry(gen, "starting watch", e);
+    }
+  }
+
+  /** Relists as soon as the missing synced canary is written (polling is only the fallback). */
+  private void watchCanary(Client client, int gen, long fromRevision) {
+    ByteSequence key = bytes(syncedCanary.orElseThrow());
+    WatchOption option =
+        WatchOption.builder()
+            .withRange(key.concat(ByteSequence.from(new byte[] {0})))
+            .withRevision(fromRevision)
+            .withNoDelete(true)
+            .build();
+    try {
+      canaryWatcher =
+          client.getWatchClient().watch(key, option, response -> executor.execute(() -> {
+            if (gen == generation && !response.getEvents().isEmpty()) {
+              relist("synced canary appeared");
+            }
+          }));
+    } catch (RuntimeException e) {
+      LOG.debug("{}: cannot watch the synced canary, polling only", name, e);
     }
   }
 
@@ -468,8 +521,8 @@ public final class WatchStore<T extends Message> implements AutoCloseable {
       case Decoded.Failure<T> f -> {
         decodeFailureCount.incrementAndGet();
         decodeFailures.increment();
-        LOG.warn("{}: skipping {}{}", name, f.reason(),
-            k.delivered ? " (keeping its last good value)" : "");
+        LOG.warn("{}: {}; skipped{}", name, f.reason(),
+            k.delivered ? ", keeping the key's last good value" : "");
       }
       case Decoded.Value<T> v -> {
         Optional<String> rejection = validator.rejection(key, v.value());
@@ -511,7 +564,7 @@ public final class WatchStore<T extends Message> implements AutoCloseable {
     }
     watching = false;
     closeWatcher();
-    Duration delay = retryDelay(attempt++);
+    Duration delay = backoff.delay(++attempt);
     LOG.warn("{}: {} failed (attempt {}), retrying in {} ms: {}",
         name, what, attempt, delay.toMillis(), error.toString());
     nextRelist = executor.schedule(
@@ -524,14 +577,16 @@ public final class WatchStore<T extends Message> implements AutoCloseable {
         TimeUnit.MILLISECONDS);
   }
 
-  private static Duration retryDelay(int attempt) {
-    long base = MIN_RETRY.toMillis() << Math.min(attempt, 10);
-    long capped = Math.min(base, MAX_RETRY.toMillis());
-    long jitter = ThreadLocalRandom.current().nextLong(capped / 5 + 1);
-    return Duration.ofMillis(capped - capped / 10 + jitter);
-  }
 
   private void closeWatcher() {
+    if (canaryWatcher != null) {
+      try {
+        canaryWatcher.close();
+      } catch (RuntimeException e) {
+        LOG.debug("{}: closing canary watcher", name, e);
+      }
+      canaryWatcher = null;
+    }
     if (watcher != null) {
       try {
         watcher.close();
@@ -561,8 +616,14 @@ public final class WatchStore<T extends Message> implements AutoCloseable {
     private String syncedCanary;
     private Duration relistInterval = Duration.ofMinutes(5);
     private MeterRegistry registry = new SimpleMeterRegistry();
+    private Backoff backoff = Backoff.standard();
     private String name;
     private LongConsumer beforeWatch = rev -> {};
+    private Duration canaryPoll = Duration.ofSeconds(10);
+    private boolean exactKey;
+    // etcd 3.4 walks the rest of the range for every page, so few large pages list much faster
+    // than many small ones (100k ipcache entries: ~1 s with 10,000 per page, ~5 s with 2,000).
+    private int pageSize = 10_000;
 
     private Builder(
         EtcdConnection connection, String prefix, Codec<T> codec, WatchHandler<? super T> handler) {
@@ -590,12 +651,36 @@ public final class WatchStore<T extends Message> implements AutoCloseable {
       return this;
     }
 
+    /** How often to relist while the synced canary is missing, besides watching for it. Default 10 s. */
+    public Builder<T> canaryPollInterval(Duration interval) {
+      if (interval.isNegative() || interval.isZero()) {
+        throw new IllegalArgumentException("canary poll interval must be positive, got " + interval);
+      }
+      this.canaryPoll = interval;
+      return this;
+    }
+
+    /** Keys per list request. Default 10,000 (responses of a few MB; the client accepts 64 MB). */
+    public Builder<T> listPageSize(int keys) {
+      if (keys < 1) {
+        throw new IllegalArgumentException("list page size must be positive, got " + keys);
+      }
+      this.pageSize = keys;
+      return this;
+    }
+
     /** How often to relist even without errors. Default 5 minutes. */
     public Builder<T> relistInterval(Duration interval) {
       if (interval.isNegative() || interval.isZero()) {
         throw new IllegalArgumentException("relist interval must be positive, got " + interval);
       }
       this.relistInterval = interval;
+      return this;
+    }
+
+    /** Delays between retries. Default {@link Backoff#standard()}. */
+    public Builder<T> backoff(Backoff backoff) {
+      this.backoff = Objects.requireNonNull(backoff, "backoff");
       return this;
     }
 

@@ -53,7 +53,8 @@ import org.slf4j.LoggerFactory;
  *
  * A test can {@link #stop()}, {@link #start()} (same ports and data), {@link #restart()}, {@link
  * #kill()} (a crash), {@link #compact()} or {@link #wipe()} it (an empty etcd with a new cluster id
- * on the same port). A class-wide etcd a test left stopped is started again before the next test.
+ * on the same port), or {@link #pause()} it (a hung server). A class-wide etcd a test left stopped
+ * or paused is started or resumed before the next test.
  * Outside JUnit, call {@link #start()} and {@link #close()} directly.
  *
  * <p>The process is ended by its pid only; its output goes to {@code etcd.log} in its temp
@@ -94,16 +95,27 @@ public final class EtcdExtension implements BeforeAllCallback, AfterAllCallback,
   private int clientPort;
   private int peerPort;
   private int generation;
+  /** Server files given by the caller ({@link #tls(ServerTlsFiles, TlsFiles)}), or null to generate a CA. */
+  private final ServerTlsFiles givenServer;
+  private final TlsFiles givenClient;
   private TestCertificates certificates;
-  private IssuedCertificate serverCertificate;
   private IssuedCertificate clientCertificate;
+  private ServerTlsFiles serverFiles;
+  private TlsFiles clientFiles;
   private HttpClient http;
   private volatile Process process;
+  private volatile boolean paused;
   private Scope scope;
   private int classDepth;
 
   private EtcdExtension(boolean tlsEnabled) {
+    this(tlsEnabled, null, null);
+  }
+
+  private EtcdExtension(boolean tlsEnabled, ServerTlsFiles givenServer, TlsFiles givenClient) {
     this.tlsEnabled = tlsEnabled;
+    this.givenServer = givenServer;
+    this.givenClient = givenClient;
     this.name = "mwt-etcd-" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt());
   }
 
@@ -119,6 +131,16 @@ public final class EtcdExtension implements BeforeAllCallback, AfterAllCallback,
    */
   public static EtcdExtension tls() {
     return new EtcdExtension(true);
+  }
+
+  /**
+   * An etcd serving TLS with the caller's files, e.g. those a CA command under test wrote. It
+   * requires client certificates signed by {@code server.caCert()}; {@code client} is a valid client
+   * the extension uses for its own calls (health, put, compact) and hands out in {@link #tlsFiles()}.
+   * The files must exist when etcd starts; keys may be PKCS#8, PKCS#1 or SEC 1 PEM.
+   */
+  public static EtcdExtension tls(ServerTlsFiles server, TlsFiles client) {
+    return new EtcdExtension(true, server, client);
   }
 
   /** Adds etcd flags (e.g. {@code --auto-compaction-retention=1}); before the first start only. */
@@ -152,6 +174,9 @@ public final class EtcdExtension implements BeforeAllCallback, AfterAllCallback,
   public synchronized void beforeEach(ExtensionContext context) {
     if (scope == null) {
       scope = Scope.METHOD;
+    }
+    if (paused) {
+      resume(); // a test left its class-wide etcd frozen
     }
     if (!isRunning()) {
       start();
@@ -194,7 +219,7 @@ public final class EtcdExtension implements BeforeAllCallback, AfterAllCallback,
       return Optional.empty();
     }
     requirePrepared();
-    return Optional.of(new TlsFiles(certificates.caCertFile(), clientCertificate.certFile(), clientCertificate.keyFile()));
+    return Optional.of(clientFiles);
   }
 
   public boolean isTls() {
@@ -209,11 +234,14 @@ public final class EtcdExtension implements BeforeAllCallback, AfterAllCallback,
     if (!tlsEnabled) {
       throw new IllegalStateException("etcd " + name + " runs without TLS: use EtcdExtension.tls()");
     }
+    if (givenServer != null) {
+      throw new IllegalStateException("etcd " + name + " serves the caller's certificates: there is no generated CA");
+    }
     requirePrepared();
     return certificates;
   }
 
-  /** The client certificate of {@link #tlsFiles()}. */
+  /** The client certificate of {@link #tlsFiles()} (only for the generated CA of {@link #tls()}). */
   public synchronized IssuedCertificate clientCertificate() {
     certificates();
     return clientCertificate;
@@ -279,6 +307,9 @@ public final class EtcdExtension implements BeforeAllCallback, AfterAllCallback,
     if (running == null) {
       return;
     }
+    if (paused) {
+      resume();
+    }
     running.destroy();
     try {
       if (!running.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
@@ -291,6 +322,7 @@ public final class EtcdExtension implements BeforeAllCallback, AfterAllCallback,
       Thread.currentThread().interrupt();
     } finally {
       process = null;
+      paused = false;
       RUNNING.remove(this);
     }
   }
@@ -308,8 +340,32 @@ public final class EtcdExtension implements BeforeAllCallback, AfterAllCallback,
       Thread.currentThread().interrupt();
     } finally {
       process = null;
+      paused = false;
       RUNNING.remove(this);
     }
+  }
+
+  /**
+   * Freezes etcd with SIGSTOP: its port stays open but nothing answers, like a hung or partitioned
+   * server (clients time out instead of being refused). {@link #resume()} thaws it.
+   */
+  public synchronized void pause() {
+    signal("STOP");
+    paused = true;
+  }
+
+  /** Thaws an etcd frozen by {@link #pause()} (SIGCONT). */
+  public synchronized void resume() {
+    signal("CONT");
+    paused = false;
+  }
+
+  public boolean isPaused() {
+    return paused;
+  }
+
+  private void signal(String signal) {
+    Command.run("kill", "-" + signal, Integer.toString(pid())).orThrow();
   }
 
   public synchronized void restart() {
@@ -415,14 +471,19 @@ public final class EtcdExtension implements BeforeAllCallback, AfterAllCallback,
     }
     dataDir = directory.resolve("data");
     logFile = directory.resolve("etcd.log");
-    if (tlsEnabled) {
+    if (tlsEnabled && givenServer == null) {
       certificates = TestCertificates.create(directory.resolve("certs"), name + "-ca");
-      serverCertificate = certificates.server("server");
+      IssuedCertificate server = certificates.server("server");
       clientCertificate = certificates.client("client");
+      serverFiles = new ServerTlsFiles(certificates.caCertFile(), server.certFile(), server.keyFile());
+      clientFiles = new TlsFiles(certificates.caCertFile(), clientCertificate.certFile(), clientCertificate.keyFile());
+    } else if (tlsEnabled) {
+      serverFiles = givenServer;
+      clientFiles = givenClient;
     }
     HttpClient.Builder builder = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).version(HttpClient.Version.HTTP_1_1);
     if (tlsEnabled) {
-      builder.sslContext(certificates.sslContext(clientCertificate));
+      builder.sslContext(TestCertificates.sslContext(clientFiles.caCert(), clientFiles.clientCert(), clientFiles.clientKey()));
     }
     http = builder.build();
     pickPorts();
@@ -453,13 +514,13 @@ public final class EtcdExtension implements BeforeAllCallback, AfterAllCallback,
         "--initial-cluster-state=new",
         "--logger=zap",
         "--log-outputs=stderr",
-        "--heartbeat-interval=50",
-        "--election-timeout=500"));
+        "--heartbeat-interval=10",
+        "--election-timeout=100"));
     if (tlsEnabled) {
       command.addAll(List.of(
-          "--cert-file=" + serverCertificate.certFile(),
-          "--key-file=" + serverCertificate.keyFile(),
-          "--trusted-ca-file=" + certificates.caCertFile(),
+          "--cert-file=" + serverFiles.serverCert(),
+          "--key-file=" + serverFiles.serverKey(),
+          "--trusted-ca-file=" + serverFiles.caCert(),
           "--client-cert-auth"));
     }
     command.addAll(extraArgs);
@@ -494,7 +555,8 @@ public final class EtcdExtension implements BeforeAllCallback, AfterAllCallback,
         RUNNING.remove(this);
         String tail = logTail(logOffset);
         if (tail.contains("address already in use")) {
-          throw new PortInUseException();
+          throw new PortInUseException("etcd " + name + " cannot bind 127.0.0.1:" + clientPort + " or :" + peerPort
+              + ": another process took the port; log tail:\n" + tail);
         }
         System.err.println("etcd " + name + " exited with " + running.exitValue() + " while starting; log tail:\n" + tail);
         throw new IllegalStateException("etcd " + name + " exited with " + running.exitValue() + " while starting; log tail:\n" + tail);
@@ -585,11 +647,38 @@ public final class EtcdExtension implements BeforeAllCallback, AfterAllCallback,
     return Base64.getEncoder().encodeToString(bytes);
   }
 
+  /**
+   * A free loopback port below the kernel's ephemeral range, so that while etcd is stopped the
+   * port is not handed out to an outgoing connection or to a {@code bind(0)} elsewhere and the
+   * restart can bind it again. Falls back to an ephemeral port.
+   */
   private static int freePort() {
+    int low = 20_000;
+    int high = ephemeralRangeStart() - 1;
+    if (high - low > 1_000) {
+      for (int attempt = 0; attempt < 50; attempt++) {
+        int port = ThreadLocalRandom.current().nextInt(low, high + 1);
+        try (ServerSocket socket = new ServerSocket()) {
+          socket.setReuseAddress(false);
+          socket.bind(new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1);
+          return port;
+        } catch (IOException taken) {
+          // try another
+        }
+      }
+    }
     try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       return socket.getLocalPort();
     } catch (IOException e) {
       throw new UncheckedIOException("no free loopback port", e);
+    }
+  }
+
+  private static int ephemeralRangeStart() {
+    try {
+      return Integer.parseInt(Files.readAllLines(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).getFirst().trim().split("\\s+")[0]);
+    } catch (IOException | RuntimeException e) {
+      return 32_768;
     }
   }
 
@@ -617,9 +706,9 @@ public final class EtcdExtension implements BeforeAllCallback, AfterAllCallback,
   }
 
   /** etcd could not bind a port another process took between our probe and its start. */
-  private static final class PortInUseException extends RuntimeException {
-    PortInUseException() {
-      super("address already in use", null, false, false);
+  private static final class PortInUseException extends IllegalStateException {
+    PortInUseException(String message) {
+      super(message);
     }
   }
 }

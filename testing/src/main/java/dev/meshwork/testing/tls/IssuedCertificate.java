@@ -30,7 +30,7 @@ public record IssuedCertificate(
   public Path writeTraditionalKey() {
     Path file = keyFile.resolveSibling(name + "-traditional.key");
     try {
-      Files.writeString(file, Pem.traditionalKey(privateKey));
+      Files.writeString(file, Pem.traditionalKey(privateKey, certificate.getPublicKey()));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + file, e);
     }

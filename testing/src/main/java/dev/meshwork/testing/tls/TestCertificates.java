@@ -220,6 +220,46 @@ public final class TestCertificates {
     }
   }
 
+  /**
+   * An SSL context from PEM files: presents {@code clientCert} with {@code clientKey} (PKCS#8,
+   * PKCS#1 or SEC 1) and trusts only {@code caCert}. For clients of servers whose certificates a
+   * test did not create itself (e.g. files written by a command under test).
+   */
+  public static SSLContext sslContext(Path caCert, Path clientCert, Path clientKey) {
+    try {
+      KeyStore trust = KeyStore.getInstance("PKCS12");
+      trust.load(null, null);
+      int index = 0;
+      for (X509Certificate ca : Pem.readCertificates(caCert)) {
+        trust.setCertificateEntry("ca-" + index++, ca);
+      }
+      TrustManagerFactory trustManagers = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+      trustManagers.init(trust);
+      KeyStore keys = KeyStore.getInstance("PKCS12");
+      keys.load(null, null);
+      char[] password = "test".toCharArray();
+      keys.setKeyEntry("identity", Pem.readPrivateKey(clientKey), password, Pem.readCertificates(clientCert).toArray(Certificate[]::new));
+      KeyManagerFactory keyManagers = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+      keyManagers.init(keys, password);
+      SSLContext context = SSLContext.getInstance("TLS");
+      context.init(keyManagers.getKeyManagers(), trustManagers.getTrustManagers(), RANDOM);
+      return context;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read TLS files " + caCert + ", " + clientCert + ", " + clientKey, e);
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("cannot build an SSL context from " + caCert + ", " + clientCert + ", " + clientKey, e);
+    }
+  }
+
+  /** Reads a PEM private key: PKCS#8 ({@code BEGIN PRIVATE KEY}), PKCS#1 or SEC 1. */
+  public static PrivateKey readPrivateKey(Path file) {
+    try {
+      return Pem.readPrivateKey(file);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read private key " + file, e);
+    }
+  }
+
   private static List<String> sans(String... extraNames) {
     Set<String> names = new LinkedHashSet<>(List.of("127.0.0.1", "::1", "localhost"));
     names.addAll(List.of(extraNames));
