@@ -115,6 +115,27 @@ class PodIdentityIT {
   }
 
   @Test
+  void anIpTakenOverByANewPodKeepsItsEntryWhenTheOldPodIsDeletedLate() {
+    createPod("backend-1", "10.2.1.214", "198.18.1.1", BACKEND);
+    cluster.startOperator(cluster.config());
+    await().atMost(WAIT).until(() -> cluster.state(Kind.IPCACHE, "10.2.1.214").isPresent());
+
+    // The address is reused by a new pod before the old pod's deletion reaches the operator.
+    createPod("frontend-1", "10.2.1.214", "198.18.1.2", Map.of("app", "frontend"));
+    await().atMost(WAIT).until(() -> cluster.<IPCacheEntry>state(Kind.IPCACHE, "10.2.1.214")
+        .map(IPCacheEntry::getPodName).orElse("").equals("frontend-1"));
+    kube.pods().inNamespace("testing").withName("backend-1").delete();
+
+    await().atMost(WAIT).until(() -> cluster.<IPCacheEntry>state(Kind.IPCACHE, "10.2.1.214").isEmpty()
+        || kube.pods().inNamespace("testing").withName("backend-1").get() == null);
+    await().pollDelay(Duration.ofSeconds(1)).atMost(WAIT).untilAsserted(() -> {
+      IPCacheEntry entry = cluster.<IPCacheEntry>state(Kind.IPCACHE, "10.2.1.214").orElseThrow();
+      assertThat(entry.getPodName()).isEqualTo("frontend-1");
+      assertThat(entry.getHostIp()).isEqualTo("198.18.1.2");
+    });
+  }
+
+  @Test
   void keepsIdentitiesAcrossOperatorRestarts() {
     createPod("backend-1", "10.2.1.214", "198.18.1.1", BACKEND);
     OperatorComponent first = cluster.startOperator(cluster.config());
