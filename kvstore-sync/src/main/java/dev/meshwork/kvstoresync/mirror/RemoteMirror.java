@@ -457,12 +457,10 @@ public final class RemoteMirror implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    // The kinds' watches are in this list too (WatchStore.close must not be called twice).
     watches.forEach(WatchStore::close);
     watches = List.of();
-    kinds.values().forEach(k -> {
-      k.watch().close();
-      k.sync().close();
-    });
+    kinds.values().forEach(k -> k.sync().close());
     closeLocalWatcher();
     ReloadingEtcdConnection connection = remoteConnection;
     if (connection != null) {
