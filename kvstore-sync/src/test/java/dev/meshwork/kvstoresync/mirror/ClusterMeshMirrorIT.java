@@ -54,6 +54,7 @@ class ClusterMeshMirrorIT {
 
   private EtcdConnection local;
   private ClusterMeshMirror mirror;
+  private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
   private final List<AutoCloseable> closeables = new ArrayList<>();
 
   @BeforeEach
@@ -74,7 +75,7 @@ class ClusterMeshMirrorIT {
 
   private ClusterMeshMirror startMirror(Duration drainGrace, Backoff retry) {
     MirrorSettings settings = new MirrorSettings(LOCAL, ClusterId.of(LOCAL_ID), drainGrace, Duration.ofMillis(200), retry,
-        Duration.ofMillis(300), 10_000, new SimpleMeterRegistry(), InstantSource.system());
+        Duration.ofMillis(300), 10_000, registry, InstantSource.system());
     mirror = new ClusterMeshMirror(configDir, local, settings);
     mirror.start();
     return mirror;
@@ -179,7 +180,12 @@ class ClusterMeshMirrorIT {
     assertThat(localEtcd.get(CacheKeys.heartbeatKey("west"))).isPresent();
     assertThat(mirror.statuses()).extracting(RemoteStatus::name).containsExactly("east", "west");
 
-    // Live changes follow.
+    assertThat(registry.get("meshwork.kvstoresync.remote.ready").tag("remote", "east").gauge().value()).isEqualTo(1);
+    assertThat(registry.get("meshwork.kvstoresync.entries").tag("remote", "west").tag("kind", "services").gauge().value())
+        .isEqualTo(3);
+
+    // Live changes follow, and their lag is measured.
+    long lagSamples = registry.get("meshwork.kvstoresync.mirror.lag").tag("remote", "east").timer().count();
     Map<String, Message> nodes = east.entries(Kind.NODES, 6);
     String sixth = KeyLayout.state().nodeKey("east", "node-6");
     east.upsert(Kind.NODES, sixth, nodes.get(sixth));
@@ -187,6 +193,8 @@ class ClusterMeshMirrorIT {
     await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(cachedState("east"))
         .containsKey(KeyLayout.cache("east").nodeKey("east", "node-6"))
         .doesNotContainKey(KeyLayout.cache("east").nodeKey("east", "node-1")));
+    await().atMost(Duration.ofSeconds(5)).until(
+        () -> registry.get("meshwork.kvstoresync.mirror.lag").tag("remote", "east").timer().count() >= lagSamples + 2);
   }
 
   @Test
