@@ -4,7 +4,13 @@ import dev.meshwork.common.cluster.ClusterName;
 import dev.meshwork.kvstore.etcd.EtcdConnection;
 import dev.meshwork.kvstore.etcd.InvalidConfigException;
 import dev.meshwork.kvstore.etcd.RemoteClusterConfig;
+import dev.meshwork.kvstore.key.KeyLayout;
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.KeyValue;
+import io.etcd.jetcd.options.GetOption;
+import io.etcd.jetcd.options.OptionsUtil;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -54,6 +60,9 @@ public final class ClusterMeshMirror implements AutoCloseable, RemoteMirror.IdCl
   private final Map<String, Instant> removedAt = new HashMap<>();
   private final Map<String, String> invalid = new ConcurrentHashMap<>();
   private final Map<String, RemoteMirror> published = new ConcurrentHashMap<>();
+  // Mirrors left in the local etcd by an earlier run for remotes that have no config file now.
+  private final Map<String, Instant> orphans = new ConcurrentHashMap<>();
+  private boolean orphansListed;
   private volatile boolean closed;
 
   public ClusterMeshMirror(Path directory, EtcdConnection local, MirrorSettings settings) {
@@ -78,6 +87,13 @@ public final class ClusterMeshMirror implements AutoCloseable, RemoteMirror.IdCl
     List<RemoteStatus> all = new ArrayList<>();
     Set<String> names = new HashSet<>(published.keySet());
     published.values().forEach(m -> all.add(m.status()));
+    orphans.forEach((name, since) -> {
+      if (!names.contains(name)) {
+        String line = "no config file; draining the mirror left by an earlier run at " + since.plus(settings.drainGrace());
+        all.add(new RemoteStatus(name, 0, false, false, Map.of(), Map.of(), 0, "", 0, line, List.of(), 0));
+        names.add(name);
+      }
+    });
     invalid.forEach((name, why) -> {
       if (!names.contains(name)) {
         all.add(new RemoteStatus(name, 0, false, false, Map.of(), Map.of(), 0, why, settings.clock().millis(), why,
@@ -165,6 +181,7 @@ public final class ClusterMeshMirror implements AutoCloseable, RemoteMirror.IdCl
     }
     invalid.keySet().removeIf(name -> !files.containsKey(name));
     Instant now = settings.clock().instant();
+    drainOrphans(files.keySet(), now);
     for (String remote : List.copyOf(mirrors.keySet())) {
       if (files.containsKey(remote)) {
         continue;
@@ -189,6 +206,72 @@ public final class ClusterMeshMirror implements AutoCloseable, RemoteMirror.IdCl
         published.remove(remote);
         removedAt.remove(remote);
       }
+    }
+  }
+
+  /**
+   * Finds, once, the remotes mirrored in the local etcd by an earlier run (removed from the
+   * directory while kvstore-sync was down) and drains them after the grace period, unless their
+   * file comes back.
+   */
+  private void drainOrphans(Set<String> configured, Instant now) {
+    if (!orphansListed) {
+      try {
+        for (String remote : mirroredRemotes()) {
+          if (!configured.contains(remote)) {
+            LOG.info("remote {}: mirrored by an earlier run but has no config file; draining it at {}", remote,
+                now.plus(settings.drainGrace()));
+            orphans.put(remote, now);
+          }
+        }
+        orphansListed = true;
+      } catch (Exception e) {
+        LOG.warn("cannot list the mirrors in the local etcd, retrying: {}", e.toString());
+        return;
+      }
+    }
+    for (Map.Entry<String, Instant> orphan : List.copyOf(orphans.entrySet())) {
+      String remote = orphan.getKey();
+      if (configured.contains(remote)) {
+        orphans.remove(remote); // its new mirror takes the keys over
+      } else if (!now.isBefore(orphan.getValue().plus(settings.drainGrace()))) {
+        try {
+          RemoteMirror.deleteMirror(local, remote);
+          orphans.remove(remote);
+        } catch (Exception e) {
+          LOG.warn("remote {}: draining the mirror failed, retrying: {}", remote, e.toString());
+        }
+      }
+    }
+  }
+
+  /** The remote names under {@code meshwork/v1/cache/} in the local etcd (keys only, in pages). */
+  private Set<String> mirroredRemotes() throws Exception {
+    String root = KeyLayout.ROOT + "cache/";
+    Set<String> remotes = new HashSet<>();
+    ByteSequence from = ByteSequence.from(root, StandardCharsets.UTF_8);
+    ByteSequence end = OptionsUtil.prefixEndOf(from);
+    while (true) {
+      var response = local.client().getKVClient()
+          .get(from, GetOption.builder().withRange(end).withKeysOnly(true).withLimit(10_000).build())
+          .get(30, TimeUnit.SECONDS);
+      String after = null;
+      for (KeyValue kv : response.getKvs()) {
+        String rest = kv.getKey().toString(StandardCharsets.UTF_8).substring(root.length());
+        int slash = rest.indexOf('/');
+        String remote = slash < 0 ? rest : rest.substring(0, slash);
+        after = ClusterName.isValid(remote) ? remote : null;
+        if (after != null) {
+          remotes.add(remote);
+        }
+      }
+      if (!response.isMore() || response.getKvs().isEmpty()) {
+        return remotes;
+      }
+      // The next page starts after the last remote seen (its other keys need not be listed).
+      from = after != null
+          ? OptionsUtil.prefixEndOf(ByteSequence.from(root + after + "/", StandardCharsets.UTF_8))
+          : response.getKvs().getLast().getKey().concat(ByteSequence.from(new byte[] {0}));
     }
   }
 

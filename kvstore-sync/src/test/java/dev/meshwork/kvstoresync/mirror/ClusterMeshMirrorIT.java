@@ -274,6 +274,26 @@ class ClusterMeshMirrorIT {
   }
 
   @Test
+  void drainsTheMirrorOfARemoteRemovedWhileKvstoreSyncWasDown() {
+    // Left by an earlier run: "gone" has no config file any more, "west" still has one.
+    localEtcd.put(KeyLayout.cache("gone").nodeKey("gone", "n1"), "x");
+    localEtcd.put(CacheKeys.clusterConfigKey("gone"), "x");
+    RemoteOperator west = operator(westEtcd, "west", 3).announce();
+    Map<String, Message> state = west.writeAll(1);
+    west.synced();
+    west.writeConfigFile(configDir);
+    localEtcd.put(KeyLayout.cache("west").nodeKey("west", "stale"), "x");
+    startMirror(Duration.ofSeconds(2), new Backoff(Duration.ofMillis(200), Duration.ofSeconds(1), 2, 0));
+
+    await().atMost(Duration.ofSeconds(5)).until(() -> statusLine("gone").startsWith("no config file; draining"));
+    await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> {
+      assertThat(list(CacheKeys.mirrorPrefix("gone"))).isEmpty();
+      assertThat(mirror.status("gone")).isEmpty();
+      assertThat(cachedState("west")).isEqualTo(inCache("west", state));
+    });
+  }
+
+  @Test
   void refusesRemotesWhoseClusterConfigConflicts() {
     RemoteOperator east = operator(eastEtcd, "east", 2).announce();
     east.writeAll(1);
