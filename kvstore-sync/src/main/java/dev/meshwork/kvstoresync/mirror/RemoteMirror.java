@@ -89,6 +89,7 @@ public final class RemoteMirror implements AutoCloseable {
   private volatile boolean restartRequested;
   private volatile boolean watchingStopped;
   private volatile boolean closed;
+  private volatile byte[] mirroredClusterConfig;
   private Watch.Watcher localWatcher;
   private int attempt;
 
@@ -244,7 +245,8 @@ public final class RemoteMirror implements AutoCloseable {
               fail("cluster-config changed to " + value.getName() + "/" + value.getId() + "; validating again");
               return;
             }
-            putLocal(CacheKeys.clusterConfigKey(remote), Codecs.CLUSTER_CONFIG.encode(value));
+            mirroredClusterConfig = Codecs.CLUSTER_CONFIG.encode(value);
+            putLocal(CacheKeys.clusterConfigKey(remote), mirroredClusterConfig);
           }
 
           @Override
@@ -257,6 +259,11 @@ public final class RemoteMirror implements AutoCloseable {
           @Override
           public void onUpsert(String key, Heartbeat value) {
             putLocal(CacheKeys.heartbeatKey(remote), Codecs.HEARTBEAT.encode(value));
+            // The config is a plain put: rewrite it with every heartbeat in case the local etcd lost it.
+            byte[] config = mirroredClusterConfig;
+            if (config != null) {
+              putLocal(CacheKeys.clusterConfigKey(remote), config);
+            }
           }
 
           @Override
