@@ -67,8 +67,10 @@ class KvstoreSyncMainTest {
     // Nothing listens there: building the client does not connect, and no remote is configured.
     Path etcdConfig = Files.writeString(dir.resolve("etcd-config.yaml"), "endpoints:\n- http://127.0.0.1:9\n");
 
+    Path clustermesh = Files.createDirectory(dir.resolve("clustermesh"));
+
     int code = KvstoreSyncMain.run(new String[] {"--cluster-name=cluster-1", "--cluster-id=1", "--metrics-port=0",
-            "--kvstore-config=" + etcdConfig, "--clustermesh-config-dir=" + dir}, Map.of(),
+            "--kvstore-config=" + etcdConfig, "--clustermesh-config-dir=" + clustermesh}, Map.of(),
         new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8), component -> {
           lifecycle.set(component.lifecycle());
           try (HttpClient http = HttpClient.newHttpClient()) {
@@ -84,6 +86,7 @@ class KvstoreSyncMainTest {
 
     assertThat(code).isZero();
     assertThat(scraped.get()).contains("cluster=\"cluster-1\"").contains("jvm_memory_used_bytes");
+    assertThat(lifecycle.get().names()).contains("local-etcd", "clustermesh-mirror");
     assertThat(lifecycle.get().state()).isEqualTo(Lifecycle.State.STOPPED);
   }
 }

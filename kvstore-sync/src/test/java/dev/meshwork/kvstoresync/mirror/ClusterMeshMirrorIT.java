@@ -294,6 +294,25 @@ class ClusterMeshMirrorIT {
   }
 
   @Test
+  void keepsARunningMirrorWhenItsFileBreaksAndReportsBadFiles() throws Exception {
+    RemoteOperator west = operator(westEtcd, "west", 3).announce();
+    west.writeAll(1);
+    west.synced();
+    Path file = west.writeConfigFile(configDir);
+    Files.writeString(configDir.resolve("north.yaml"), "endpoints: []\n");
+    Files.writeString(configDir.resolve("local.yaml"), "endpoints: [http://127.0.0.1:9]\n"); // ourselves: not a remote
+    startMirror();
+    await().atMost(Duration.ofSeconds(20)).until(() -> mirror.status("west").map(RemoteStatus::ready).orElse(false));
+    assertThat(statusLine("north")).startsWith("invalid config file: ").contains("north.yaml", "'endpoints' is empty");
+    assertThat(mirror.status("local")).isEmpty();
+
+    Files.writeString(file, "endpoints: [not a url\n");
+    await().atMost(Duration.ofSeconds(5)).until(() -> statusLine("west").contains("keeping the running mirror"));
+    assertThat(mirror.status("west").orElseThrow().ready()).isTrue();
+    assertThat(cachedState("west")).hasSize(4);
+  }
+
+  @Test
   void refusesRemotesWhoseClusterConfigConflicts() {
     RemoteOperator east = operator(eastEtcd, "east", 2).announce();
     east.writeAll(1);
