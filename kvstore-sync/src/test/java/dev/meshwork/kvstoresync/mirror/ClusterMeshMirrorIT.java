@@ -313,6 +313,30 @@ class ClusterMeshMirrorIT {
   }
 
   @Test
+  void reconnectsWhenItsFileChangesAndKeepsTheMirrorComplete() throws Exception {
+    RemoteOperator west = operator(westEtcd, "west", 3).announce();
+    Map<String, Message> state = west.writeAll(2);
+    west.synced();
+    Path file = west.writeConfigFile(configDir);
+    startMirror();
+    await().atMost(Duration.ofSeconds(20)).until(() -> mirror.status("west").map(RemoteStatus::ready).orElse(false));
+    RemoteMirror before = mirror.mirror("west").orElseThrow();
+
+    Files.writeString(file, "endpoints:\n- " + westEtcd.endpoint().replace("127.0.0.1", "localhost") + "\n");
+    await().atMost(Duration.ofSeconds(5)).until(() -> mirror.mirror("west").orElseThrow() != before);
+    assertThat(mirror.mirror("west").orElseThrow().config().endpoints().getFirst().getHost()).isEqualTo("localhost");
+    String added = KeyLayout.state().nodeKey("west", "node-3");
+    west.upsert(Kind.NODES, added, west.entries(Kind.NODES, 3).get(added));
+
+    Map<String, Message> expected = new HashMap<>(state);
+    expected.put(added, west.entries(Kind.NODES, 3).get(added));
+    await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+      assertThat(mirror.status("west").orElseThrow().ready()).isTrue();
+      assertThat(cachedState("west")).isEqualTo(inCache("west", expected));
+    });
+  }
+
+  @Test
   void refusesRemotesWhoseClusterConfigConflicts() {
     RemoteOperator east = operator(eastEtcd, "east", 2).announce();
     east.writeAll(1);
