@@ -23,12 +23,15 @@ class IncrementalMatchesFullComputationTest {
   static final String[] NAMESPACES = {"a", "b"};
   static final String[] APPS = {"web", "db", "cache"};
 
+  /** A local endpoint keeps its labels even after its identity left the table. */
+  record Pod(int identity, List<String> labels) {}
+
   @RepeatedTest(20)
   void drainsAddUpToTheFullComputation(RepetitionInfo repetition) {
     Random random = new Random(repetition.getCurrentRepetition());
     PolicyEngine engine = PolicyFixtures.engine(CLUSTERS[0]);
     Map<Integer, List<String>> identities = new HashMap<>();
-    Map<Integer, Integer> endpoints = new HashMap<>(); // ip -> identity
+    Map<Integer, Pod> endpoints = new HashMap<>();
     Map<String, String> policies = new HashMap<>(); // name -> yaml
     Set<PolicyKey> programmed = new HashSet<>();
 
@@ -55,7 +58,7 @@ class IncrementalMatchesFullComputationTest {
           List<Integer> local = identities.keySet().stream().filter(i -> i >> 16 == 1).sorted().toList();
           if (random.nextBoolean() && !local.isEmpty()) {
             int id = local.get(random.nextInt(local.size()));
-            endpoints.put(ip, id);
+            endpoints.put(ip, new Pod(id, identities.get(id)));
             engine.upsertEndpoint(ip, id, identities.get(id));
           } else {
             endpoints.remove(ip);
@@ -88,7 +91,7 @@ class IncrementalMatchesFullComputationTest {
 
     PolicyEngine fresh = PolicyFixtures.engine(CLUSTERS[0]);
     identities.forEach(fresh::upsertIdentity);
-    endpoints.forEach((ip, id) -> fresh.upsertEndpoint(ip, id, identities.get(id)));
+    endpoints.forEach((ip, pod) -> fresh.upsertEndpoint(ip, pod.identity(), pod.labels()));
     policies.values().forEach(yaml -> fresh.upsertCiliumNetworkPolicy(PolicyFixtures.cnp(yaml)));
 
     assertThat(programmed).containsExactlyInAnyOrderElementsOf(fresh.allowedKeys());
