@@ -8,7 +8,8 @@ import java.util.Map;
  * An identity's labels keyed for selector matching. Identity labels are written {@code
  * source:key=value} ({@code k8s:app=frontend}, {@code reserved:host}); the key used here drops
  * the source, except for {@code reserved:} labels which keep it so that an ordinary selector can
- * never match a reserved identity by accident.
+ * never match a reserved identity by accident. (Strings are not interned here: the identity table
+ * holds the interned originals, and interning costs more than the few bytes it saves.)
  */
 public record LabelSet(Map<String, String> values) {
   static final String NAMESPACE = "io.kubernetes.pod.namespace";
@@ -19,6 +20,11 @@ public record LabelSet(Map<String, String> values) {
     values = Map.copyOf(values);
   }
 
+  /** Namespace of a pod identity, or null (reserved identities). */
+  String namespace() {
+    return values.get(NAMESPACE);
+  }
+
   /** Parses identity labels; a label without {@code =} has the empty value. */
   public static LabelSet parse(List<String> labels) {
     Map<String, String> values = new HashMap<>(labels.size() * 2);
@@ -26,7 +32,7 @@ public record LabelSet(Map<String, String> values) {
       int eq = label.indexOf('=');
       String keyPart = eq < 0 ? label : label.substring(0, eq);
       String value = eq < 0 ? "" : label.substring(eq + 1);
-      values.put(canonicalKey(keyPart).intern(), value.intern());
+      values.put(canonicalKey(keyPart), value);
     }
     return new LabelSet(values);
   }

@@ -52,7 +52,10 @@ public final class PolicyEngine {
   private final Map<Selector, CachedSelector> selectors = new HashMap<>();
   private final Map<PolicyRef, PolicyState> policies = new TreeMap<>();
   private final Map<Integer, EndpointState> endpoints = new HashMap<>();
+  // Subject selectors always name their namespace: a new rule looks only at that namespace's pods.
+  private final Map<String, Set<EndpointState>> endpointsByNamespace = new HashMap<>();
   private int rulesInForce;
+  private int invalidPolicies;
 
   private final Set<PolicyKey> programmed = new HashSet<>();
   private final Set<PolicyKey> dirtyKeys = new HashSet<>();
@@ -121,6 +124,7 @@ public final class PolicyEngine {
     }
     EndpointState e = new EndpointState(ip, identity, set);
     endpoints.put(ip, e);
+    endpointsByNamespace.computeIfAbsent(namespaceKey(set), n -> new LinkedHashSet<>()).add(e);
     dirtyEndpoints.add(ip);
     for (PolicyState p : policies.values()) {
       for (RuleState rule : p.rules) {
@@ -140,6 +144,11 @@ public final class PolicyEngine {
       detach(rule, e);
     }
     endpoints.remove(ip);
+    Set<EndpointState> inNamespace = endpointsByNamespace.get(namespaceKey(e.labels));
+    inNamespace.remove(e);
+    if (inNamespace.isEmpty()) {
+      endpointsByNamespace.remove(namespaceKey(e.labels));
+    }
     dirtyEndpoints.add(ip);
   }
 
@@ -160,6 +169,7 @@ public final class PolicyEngine {
   /** Puts a parsed policy in force, or records why it is not (an earlier valid version stays). */
   public synchronized void apply(ParseResult result) {
     PolicyState state = policies.computeIfAbsent(result.ref(), PolicyState::new);
+    boolean wasInvalid = !state.errors.isEmpty();
     switch (result) {
       case ParseResult.Valid valid -> {
         state.errors = List.of();
@@ -181,6 +191,7 @@ public final class PolicyEngine {
             String.join("; ", invalid.errors()));
       }
     }
+    invalidPolicies += (state.errors.isEmpty() ? 0 : 1) - (wasInvalid ? 1 : 0);
     updateGauges();
   }
 
@@ -189,6 +200,7 @@ public final class PolicyEngine {
     PolicyState state = policies.remove(ref);
     if (state != null) {
       removeRules(state);
+      invalidPolicies -= state.errors.isEmpty() ? 0 : 1;
     }
     updateGauges();
   }
@@ -340,11 +352,25 @@ public final class PolicyEngine {
     state.fixedIds = fixed.stream().mapToInt(Integer::intValue).toArray();
     policy.rules.add(state);
     rulesInForce++;
-    for (EndpointState e : endpoints.values()) {
+    for (EndpointState e : candidateSubjects(rule.subject())) {
       if (rule.subject().matches(e.labels)) {
         attach(state, e);
       }
     }
+  }
+
+  private Collection<EndpointState> candidateSubjects(Selector subject) {
+    for (Requirement r : subject.requirements()) {
+      if (r.key().equals(LabelSet.NAMESPACE) && r.operator() == Operator.IN && r.values().size() == 1) {
+        return endpointsByNamespace.getOrDefault(r.values().getFirst(), Set.of());
+      }
+    }
+    return endpoints.values();
+  }
+
+  private static String namespaceKey(LabelSet labels) {
+    String namespace = labels.namespace();
+    return namespace == null ? "" : namespace;
   }
 
   private void removeRules(PolicyState policy) {
@@ -420,7 +446,7 @@ public final class PolicyEngine {
   }
 
   private void updateGauges() {
-    metrics.invalidPolicies((int) policies.values().stream().filter(p -> !p.errors.isEmpty()).count());
+    metrics.invalidPolicies(invalidPolicies);
     metrics.rulesInForce(rulesInForce);
   }
 

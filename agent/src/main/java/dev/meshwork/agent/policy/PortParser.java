@@ -14,7 +14,7 @@ final class PortParser {
     int port;
     if (value instanceof Integer i) {
       port = i;
-    } else if (value instanceof String s && s.matches("[0-9]{1,5}")) {
+    } else if (value instanceof String s && isPortNumber(s)) {
       port = Integer.parseInt(s);
     } else if (value instanceof String s) {
       reader.error(path, "named port \"" + s + "\" is not supported by Meshwork (use the number)");
@@ -28,6 +28,18 @@ final class PortParser {
       return null;
     }
     return port;
+  }
+
+  private static boolean isPortNumber(String s) {
+    if (s.isEmpty() || s.length() > 5) {
+      return false;
+    }
+    for (int i = 0; i < s.length(); i++) {
+      if (s.charAt(i) < '0' || s.charAt(i) > '9') {
+        return false;
+      }
+    }
+    return true;
   }
 
   /**

@@ -13,7 +13,7 @@ public record Requirement(String key, Operator operator, List<String> values)
   public Requirement {
     Objects.requireNonNull(key, "key");
     Objects.requireNonNull(operator, "operator");
-    values = values.stream().distinct().sorted().toList();
+    values = values.size() <= 1 ? List.copyOf(values) : values.stream().distinct().sorted().toList();
   }
 
   public static Requirement equal(String key, String value) {
@@ -21,7 +21,11 @@ public record Requirement(String key, Operator operator, List<String> values)
   }
 
   public boolean matches(LabelSet labels) {
-    return operator.matches(labels.get(key), values);
+    String value = labels.get(key);
+    if (operator == Operator.IN && values.size() == 1) {
+      return values.getFirst().equals(value);
+    }
+    return operator.matches(value, values);
   }
 
   @Override
@@ -31,7 +35,10 @@ public record Requirement(String key, Operator operator, List<String> values)
       return c;
     }
     c = operator.compareTo(o.operator);
-    return c != 0 ? c : String.join(",", values).compareTo(String.join(",", o.values));
+    for (int i = 0; c == 0 && i < Math.min(values.size(), o.values.size()); i++) {
+      c = values.get(i).compareTo(o.values.get(i));
+    }
+    return c != 0 ? c : Integer.compare(values.size(), o.values.size());
   }
 
   @Override

@@ -12,7 +12,14 @@ import java.util.stream.Collectors;
 public record Selector(List<Requirement> requirements) {
 
   public Selector {
-    requirements = requirements.stream().distinct().sorted().toList();
+    List<Requirement> sorted = new ArrayList<>(requirements);
+    sorted.sort(null);
+    for (int i = sorted.size() - 1; i > 0; i--) {
+      if (sorted.get(i).equals(sorted.get(i - 1))) {
+        sorted.remove(i);
+      }
+    }
+    requirements = List.copyOf(sorted);
   }
 
   public boolean matches(LabelSet labels) {
