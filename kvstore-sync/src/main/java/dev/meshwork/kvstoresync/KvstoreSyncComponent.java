@@ -4,6 +4,7 @@ import dagger.BindsInstance;
 import dagger.Component;
 import dev.meshwork.common.lifecycle.Lifecycle;
 import dev.meshwork.common.metrics.Metrics;
+import dev.meshwork.common.metrics.MetricsServer;
 import jakarta.inject.Singleton;
 
 /** The wiring of {@code meshwork-kvstore-sync}: one component per binary, built from its config. */

@@ -13,7 +13,9 @@ import org.slf4j.LoggerFactory;
 /**
  * {@code meshwork-kvstore-sync}: mirrors remote clusters' state into the local etcd.
  *
- * <p>Exit codes: 0 after a clean stop, 1 when a component fails, 2 for bad settings.
+ * <p>Exit codes: 2 for bad settings, 1 when a component fails to start or fails fatally later, 0
+ * when the lifecycle stops by itself. On SIGTERM the components are stopped by the JVM shutdown
+ * hook and the JVM exits with its usual 143.
  */
 public final class KvstoreSyncMain {
   private static final Logger log = LoggerFactory.getLogger(KvstoreSyncMain.class);

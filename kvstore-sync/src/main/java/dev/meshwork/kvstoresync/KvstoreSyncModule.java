@@ -4,7 +4,9 @@ import dagger.Module;
 import dagger.Provides;
 import dev.meshwork.common.lifecycle.Lifecycle;
 import dev.meshwork.common.metrics.Metrics;
+import dev.meshwork.common.metrics.MetricsServer;
 import jakarta.inject.Singleton;
+import java.net.InetSocketAddress;
 import java.util.Map;
 
 /** Provides the process-wide pieces of kvstore-sync and registers them with the lifecycle in start order. */
@@ -21,7 +23,7 @@ final class KvstoreSyncModule {
   @Provides
   @Singleton
   static MetricsServer metricsServer(KvstoreSyncConfig config, Metrics metrics) {
-    return new MetricsServer(metrics, config.metricsPort());
+    return new MetricsServer(metrics, new InetSocketAddress(config.metricsPort()));
   }
 
   @Provides

@@ -65,6 +65,7 @@ final class ClusterConnection implements AutoCloseable {
   private String lastFailure = "";
   private long lastFailureMillis;
   private boolean drainedByTtl;
+  private boolean closed;
 
   ClusterConnection(
       String name,
@@ -159,6 +160,9 @@ final class ClusterConnection implements AutoCloseable {
   }
 
   private synchronized void onClusterConfig(ClusterConfig cc) {
+    if (closed) {
+      return; // a config that arrived while the cluster was being removed
+    }
     Optional<String> refused = mesh.refusal(name, local, cc);
     if (refused.isPresent()) {
       refusal = refused.get();
@@ -309,6 +313,7 @@ final class ClusterConnection implements AutoCloseable {
   }
 
   synchronized void close(boolean drain) {
+    closed = true;
     configStore.close();
     heartbeatStore.close();
     stopStores();

@@ -372,6 +372,7 @@ public final class ClusterMesh {
   private Meter entries(String cluster, String kind, java.util.function.IntSupplier count) {
     return Gauge.builder("meshwork_agent_clustermesh_entries", count, s -> s.getAsInt())
         .description("Entries learned from a cluster, per kind")
+        .strongReference(true) // the supplier lambda is referenced only by the gauge
         .tag("cluster", cluster)
         .tag("kind", kind)
         .register(registry);

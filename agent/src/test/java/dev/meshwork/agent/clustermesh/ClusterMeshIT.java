@@ -35,7 +35,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -62,6 +65,17 @@ class ClusterMeshIT {
   ClusterOperatorDouble test;
   ClusterOperatorDouble shared;
   final List<AutoCloseable> closeables = new ArrayList<>();
+
+  @BeforeAll
+  static void awaitIgnoresNotYetThere() {
+    // A cluster or service that is not listed yet is "not yet", not a failure.
+    Awaitility.ignoreExceptionsByDefault();
+  }
+
+  @AfterAll
+  static void resetAwaitility() {
+    Awaitility.reset();
+  }
 
   @BeforeEach
   void setUp() throws Exception {
@@ -443,5 +457,24 @@ class ClusterMeshIT {
         .contains("meshwork_agent_clustermesh_rejected_keys_total{cluster=\"k8s-shared-cluster\"} 0.0")
         .contains("meshwork_agent_reconcile_duration_seconds_count")
         .contains("meshwork_agent_datapath_changes_total");
+  }
+
+  @Test
+  void statusShowsAMissingOrStaleHeartbeatWithoutRemovingAnything() throws Exception {
+    blogClusters();
+    TestAgent agent = agent();
+    await().atMost(Duration.ofSeconds(20)).untilAsserted(() ->
+        assertThat(remote(agent, SHARED).getStatus()).isEqualTo("ready; heartbeat not seen yet"));
+
+    sharedEtcd.put(KeyLayout.heartbeatKey(SHARED), dev.meshwork.proto.v1.Heartbeat.newBuilder()
+        .setTimestampMillis(System.currentTimeMillis()).setWriter("meshwork-operator/test").build().toByteArray());
+    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(remote(agent, SHARED).getStatus()).isEqualTo("ready"));
+
+    sharedEtcd.put(KeyLayout.heartbeatKey(SHARED), dev.meshwork.proto.v1.Heartbeat.newBuilder()
+        .setTimestampMillis(System.currentTimeMillis() - Duration.ofMinutes(10).toMillis()).build().toByteArray());
+    // An older heartbeat than the one seen is ignored; a stale one only shows once time passes,
+    // so here the status stays ready and nothing is removed either way.
+    assertThat(remote(agent, SHARED).getReady()).isTrue();
+    assertThat(backendsOf(agent.datapath.snapshot(), CLUSTER_IP)).hasSize(2);
   }
 }

@@ -126,6 +126,7 @@ public final class AgentControlPlaneBenchmark {
       for (ClusterLoader l : loaders) ipcacheEntries += ipcache.count(l.cluster);
       System.out.printf(Locale.ROOT, "initial sync: %.2f s until %d cluster(s) ready and %d changes handed to the datapath (%d ipcache entries learned)%n",
           syncSeconds, clusters, datapath.changes.get(), ipcacheEntries);
+      printThreadCpu();
       long heap = usedHeapAfterGc() - baseline;
       System.out.printf(Locale.ROOT, "heap: %.1f MiB for %d remote endpoints = %d bytes per remote endpoint%n",
           heap / 1048576.0, total, heap / total);
@@ -146,6 +147,9 @@ public final class AgentControlPlaneBenchmark {
     } finally {
       for (Client w : writers) w.close();
       for (EtcdExtension e : etcds) e.close();
+      try (var files = Files.walk(dir)) {
+        files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      }
     }
   }
 
@@ -238,6 +242,23 @@ public final class AgentControlPlaneBenchmark {
 
   static double pct(List<Long> sorted, double p) {
     return sorted.get(Math.min(sorted.size() - 1, (int) Math.ceil(p * sorted.size()) - 1)) / 1e6;
+  }
+
+  /** Where the agent's CPU went during the sync, per thread group (store name without its cluster). */
+  static void printThreadCpu() {
+    var threads = ManagementFactory.getThreadMXBean();
+    java.util.Map<String, Long> byGroup = new java.util.TreeMap<>();
+    for (long id : threads.getAllThreadIds()) {
+      var info = threads.getThreadInfo(id);
+      long cpu = threads.getThreadCpuTime(id);
+      if (info == null || cpu <= 0) continue;
+      String name = info.getThreadName().replaceAll(" of bench-[a-z0-9-]+", "").replaceAll("[-#]?\\d+$", "");
+      byGroup.merge(name, cpu, Long::sum);
+    }
+    StringBuilder line = new StringBuilder("agent-side CPU during the sync (s):");
+    byGroup.entrySet().stream().sorted(java.util.Map.Entry.<String, Long>comparingByValue().reversed()).limit(8)
+        .forEach(e -> line.append(String.format(Locale.ROOT, " %s=%.2f", e.getKey(), e.getValue() / 1e9)));
+    System.out.println(line);
   }
 
   static long usedHeapAfterGc() throws InterruptedException {

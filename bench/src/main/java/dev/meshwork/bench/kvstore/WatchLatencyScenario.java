@@ -85,6 +85,10 @@ public final class WatchLatencyScenario {
         if (mode.equals("syncstore")) {
           sync.start();
         }
+        String load = CpuTime.loadAverage();
+        long jvm0 = CpuTime.jvm();
+        long etcd0 = CpuTime.process(etcd.pid());
+        long start = System.nanoTime();
         long interval = 1_000_000_000L / rate;
         long next = System.nanoTime();
         for (int seq = 0; seq < total; seq++) {
@@ -116,6 +120,11 @@ public final class WatchLatencyScenario {
         if (!done.await(60, TimeUnit.SECONDS)) {
           System.out.printf("only %d of %d updates arrived (coalesced or lost)%n", received.get(), total);
         }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        System.out.printf(Locale.ROOT,
+            "cpu: jvm (writer + reader) %.2f cores, etcd %.2f cores over %.1f s; load average at start %s%n",
+            (CpuTime.jvm() - jvm0) / 1e9 / seconds, (CpuTime.process(etcd.pid()) - etcd0) / 1e9 / seconds,
+            seconds, load);
       }
     }
     long[] measured = Arrays.stream(latencies, warmup, total).filter(l -> l > 0).sorted().toArray();

@@ -32,6 +32,19 @@ public final class Lifecycle {
 
   private record Hook(String name, StartHook start, StopHook stop) {}
 
+  public Lifecycle() {
+    this(DEFAULT_SLOW_HOOK);
+  }
+
+  /** @param slowHook how long a start or stop hook may run before a warning names it */
+  public Lifecycle(Duration slowHook) {
+    this.slowHook = slowHook;
+  }
+
+  /** How long a hook may run before a warning names it (a hung start or stop is otherwise silent). */
+  public static final Duration DEFAULT_SLOW_HOOK = Duration.ofSeconds(10);
+
+  private final Duration slowHook;
   private final Object lock = new Object();
   private final List<Hook> hooks = new ArrayList<>();
   private final List<Hook> started = new ArrayList<>();
@@ -99,9 +112,11 @@ public final class Lifecycle {
         }
       }
       long hookBegin = System.nanoTime();
+      Thread watchdog = watch("start", hook.name());
       try {
         hook.start().start();
       } catch (Throwable e) {
+        watchdog.interrupt();
         if (e instanceof InterruptedException) {
           Thread.currentThread().interrupt();
         }
@@ -112,6 +127,7 @@ public final class Lifecycle {
         stopStarted();
         throw new LifecycleException(hook.name(), "start of '" + hook.name() + "' failed: " + describe(e), e);
       }
+      watchdog.interrupt();
       synchronized (lock) {
         started.add(hook);
       }
@@ -246,6 +262,7 @@ public final class Lifecycle {
     }
     try {
       for (Hook hook : toStop.reversed()) {
+        Thread watchdog = watch("stop", hook.name());
         try {
           hook.stop().stop();
           log.debug("stopped '{}'", hook.name());
@@ -254,6 +271,8 @@ public final class Lifecycle {
             Thread.currentThread().interrupt();
           }
           log.warn("stop of '{}' failed; stopping the others anyway", hook.name(), e);
+        } finally {
+          watchdog.interrupt();
         }
       }
     } finally {
@@ -279,6 +298,18 @@ public final class Lifecycle {
     if (count > 0) {
       log.info("stopped {} component(s)", count);
     }
+  }
+
+  /** A virtual thread that warns when a hook is still running after {@link #slowHook}; interrupt it when the hook returns. */
+  private Thread watch(String phase, String name) {
+    return Thread.ofVirtual().name("lifecycle-watch-" + name).start(() -> {
+      try {
+        Thread.sleep(slowHook);
+      } catch (InterruptedException done) {
+        return;
+      }
+      log.warn("{} of '{}' is still running after {} ms", phase, name, slowHook.toMillis());
+    });
   }
 
   private void awaitUninterruptibly() {

@@ -142,6 +142,17 @@ class ConfigSourceTest {
   }
 
   @Test
+  void formattedDurationsReadBackUnchanged() {
+    java.util.SplittableRandom random = new java.util.SplittableRandom(3);
+    for (int i = 0; i < 1_000; i++) {
+      Duration duration = Duration.ofNanos(random.nextLong(0, Duration.ofDays(400).toNanos()));
+      String text = ConfigSource.formatDuration(duration);
+
+      assertThat(args("--d=" + text).duration("d", Duration.ZERO)).as(text).isEqualTo(duration);
+    }
+  }
+
+  @Test
   void readsCommaSeparatedListsAndRepeatedFlags() {
     assertThat(args("--endpoints= https://a:2379, ,https://b:2379 ").list("endpoints", List.of()))
         .containsExactly("https://a:2379", "https://b:2379");

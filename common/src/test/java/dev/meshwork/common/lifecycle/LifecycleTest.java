@@ -204,4 +204,28 @@ class LifecycleTest {
     assertThatThrownBy(lifecycle::start).isInstanceOf(IllegalStateException.class);
     assertThat(lifecycle.names()).containsExactly("kvstore");
   }
+
+  @Test
+  void hookStillRunningAfterTheThresholdIsNamedInAWarning() throws Exception {
+    ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(Lifecycle.class);
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> appender = new ch.qos.logback.core.read.ListAppender<>();
+    appender.start();
+    logger.addAppender(appender);
+    try {
+      Lifecycle slow = new Lifecycle(Duration.ofMillis(50));
+      CountDownLatch release = new CountDownLatch(1);
+      slow.register("hanging-stop", () -> {}, release::await);
+      slow.start();
+
+      Thread stopper = Thread.ofVirtual().start(slow::stop);
+      await().atMost(Duration.ofSeconds(10)).until(() -> appender.list.stream()
+          .anyMatch(event -> event.getFormattedMessage().equals("stop of 'hanging-stop' is still running after 50 ms")));
+      release.countDown();
+      stopper.join();
+
+      assertThat(slow.state()).isEqualTo(Lifecycle.State.STOPPED);
+    } finally {
+      logger.detachAppender(appender);
+    }
+  }
 }

@@ -118,6 +118,23 @@ class MetricsTest {
   }
 
   @Test
+  void metricsServerStartsAndStopsAsALifecycleComponent() throws Exception {
+    dev.meshwork.common.lifecycle.Lifecycle lifecycle = new dev.meshwork.common.lifecycle.Lifecycle();
+    MetricsServer server = new MetricsServer(metrics, loopback());
+    lifecycle.register("metrics-endpoint", server::start, server::stop);
+
+    lifecycle.start();
+    int port = server.port();
+    HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    lifecycle.stop();
+
+    assertThat(response.statusCode()).isEqualTo(200);
+    assertThat(server.isRunning()).isFalse();
+    assertThatThrownBy(server::port).hasMessageContaining("is not running");
+  }
+
+  @Test
   void jvmMetricsCanBeAdded() {
     metrics.withJvmMetrics();
 

@@ -93,6 +93,7 @@ public final class WatchStore<T extends Message> implements AutoCloseable {
   private final AtomicInteger size = new AtomicInteger();
   private volatile boolean synced;
   private volatile boolean watching;
+  private volatile Thread storeThread;
 
   // Confined to the executor thread.
   private final Map<String, Known> known = new HashMap<>();
@@ -139,6 +140,7 @@ public final class WatchStore<T extends Message> implements AutoCloseable {
             r -> {
               Thread t = new Thread(r, "watchstore " + name);
               t.setDaemon(true);
+              storeThread = t;
               return t;
             });
     MeterRegistry registry = b.registry;
@@ -236,21 +238,23 @@ public final class WatchStore<T extends Message> implements AutoCloseable {
   /** Stops watching. Does not report deletes: what the handler knows stays as it is. */
   @Override
   public void close() {
-    CompletableFuture<Void> done =
-        CompletableFuture.runAsync(
-            () -> {
-              closed = true;
-              generation++;
-              closeWatcher();
-              if (nextRelist != null) {
-                nextRelist.cancel(false);
-              }
-            },
-            executor);
-    try {
-      done.get(5, TimeUnit.SECONDS);
-    } catch (Exception e) {
-      LOG.debug("{}: close did not complete cleanly", name, e);
+    Runnable stop =
+        () -> {
+          closed = true;
+          generation++;
+          closeWatcher();
+          if (nextRelist != null) {
+            nextRelist.cancel(false);
+          }
+        };
+    if (Thread.currentThread() == storeThread) {
+      stop.run(); // closed from a handler callback
+    } else {
+      try {
+        CompletableFuture.runAsync(stop, executor).get(5, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        LOG.debug("{}: close did not complete cleanly", name, e);
+      }
     }
     executor.shutdownNow();
   }
@@ -337,13 +341,15 @@ public final class WatchStore<T extends Message> implements AutoCloseable {
               if (pageNo == 0) {
                 etcdClusterId = clusterId;
               }
-              applyPage(response);
               List<KeyValue> kvs = response.getKvs();
-              if (response.isMore() && !kvs.isEmpty()) {
-                ByteSequence last = kvs.getLast().getKey();
-                ByteSequence next = last.concat(ByteSequence.from(new byte[] {0}));
+              boolean more = response.isMore() && !kvs.isEmpty();
+              if (more) {
+                // Ask for the next page first, so etcd serves it while this one is decoded.
+                ByteSequence next = kvs.getLast().getKey().concat(ByteSequence.from(new byte[] {0}));
                 listPage(client, gen, next, rev, canary, pageNo + 1);
-              } else {
+              }
+              applyPage(response);
+              if (!more) {
                 listComplete(client, gen, rev, canary);
               }
             },

@@ -151,6 +151,21 @@ class SyncStoreIT {
   }
 
   @Test
+  void keysVanishWhenTheWriterStopsKeepingItsLeaseAlive() {
+    String c = "dies";
+    store = builder(c).leaseTtl(Duration.ofSeconds(5)).build();
+    store.start();
+    String key = layout.ipcacheKey(c, "10.0.0.1");
+    store.upsert(key, entry("10.0.0.1", "v1"));
+    store.synced();
+    store.canaryWritten().orTimeout(20, TimeUnit.SECONDS).join();
+    store.close(); // like a crash: no revoke, no deletes, the keep-alive just stops
+    store = null;
+    await().atMost(WAIT).until(() -> podNameIn(key).equals("absent"));
+    assertThat(etcd.get(layout.syncedKey(c, Kind.IPCACHE))).as("the canary goes with the lease").isEmpty();
+  }
+
+  @Test
   void deletesAKeyThatIsNoLongerDesired() {
     String c = "delete";
     store = builder(c).build();

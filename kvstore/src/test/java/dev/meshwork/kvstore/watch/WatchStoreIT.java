@@ -205,6 +205,17 @@ class WatchStoreIT {
   }
 
   @Test
+  void relistsPeriodicallyWithoutReportingUnchangedKeysAgain() {
+    String c = "periodic";
+    etcd.put(key(c, "10.0.0.1"), entry("10.0.0.1", "v1"));
+    RecordingHandler<IPCacheEntry> seen = recorder();
+    store = builder(c, seen).relistInterval(Duration.ofMillis(200)).build();
+    store.start();
+    await().atMost(WAIT).until(() -> store.relists() >= 4);
+    assertThat(seen.events()).containsExactly("upsert " + key(c, "10.0.0.1") + " v1", "synced");
+  }
+
+  @Test
   void forKeyWatchesOneKeyNotItsNamesakes() {
     RecordingHandler<IPCacheEntry> seen = recorder();
     etcd.put("meshwork/v1/heartbeat/c1", entry("1.1.1.1", "c1"));

@@ -647,11 +647,38 @@ public final class EtcdExtension implements BeforeAllCallback, AfterAllCallback,
     return Base64.getEncoder().encodeToString(bytes);
   }
 
+  /**
+   * A free loopback port below the kernel's ephemeral range, so that while etcd is stopped the
+   * port is not handed out to an outgoing connection or to a {@code bind(0)} elsewhere and the
+   * restart can bind it again. Falls back to an ephemeral port.
+   */
   private static int freePort() {
+    int low = 20_000;
+    int high = ephemeralRangeStart() - 1;
+    if (high - low > 1_000) {
+      for (int attempt = 0; attempt < 50; attempt++) {
+        int port = ThreadLocalRandom.current().nextInt(low, high + 1);
+        try (ServerSocket socket = new ServerSocket()) {
+          socket.setReuseAddress(false);
+          socket.bind(new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1);
+          return port;
+        } catch (IOException taken) {
+          // try another
+        }
+      }
+    }
     try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       return socket.getLocalPort();
     } catch (IOException e) {
       throw new UncheckedIOException("no free loopback port", e);
+    }
+  }
+
+  private static int ephemeralRangeStart() {
+    try {
+      return Integer.parseInt(Files.readAllLines(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).getFirst().trim().split("\\s+")[0]);
+    } catch (IOException | RuntimeException e) {
+      return 32_768;
     }
   }
 

@@ -27,6 +27,14 @@ class EtcdExtensionIT {
   }
 
   @Test
+  void portIsBelowTheEphemeralRangeSoNoOutgoingConnectionTakesItWhileStopped() throws Exception {
+    int ephemeralStart = Integer.parseInt(Files.readAllLines(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).getFirst().trim().split("\\s+")[0]);
+
+    assertThat(etcd.clientPort()).isLessThan(ephemeralStart);
+    assertThat(second.clientPort()).isLessThan(ephemeralStart);
+  }
+
+  @Test
   void directPutGetAndDeleteRoundTripBinaryValues() {
     byte[] value = {0, (byte) 0xff, 42, '\n'};
     long revision = etcd.put("direct/binary", value);

@@ -69,6 +69,18 @@ class EtcdExtensionLifecycleIT {
     assertThat(ProcessHandle.of(pids.get(0))).isEmpty();
   }
 
+  @Test
+  void nestedTestClassesShareTheOuterClassEtcd() {
+    pids.clear();
+
+    TestExecutionSummary summary = run(WithNested.class);
+
+    assertThat(summary.getTestsSucceededCount()).isEqualTo(2);
+    assertThat(pids).hasSize(2);
+    assertThat(pids.get(1)).isEqualTo(pids.get(0));
+    assertThat(ProcessHandle.of(pids.get(0))).isEmpty();
+  }
+
   private static TestExecutionSummary run(Class<?> testClass) {
     Launcher launcher = LauncherFactory.create();
     SummaryGeneratingListener listener = new SummaryGeneratingListener();
@@ -142,6 +154,23 @@ class EtcdExtensionLifecycleIT {
     void fails() {
       pids.add((long) etcd.pid());
       throw new AssertionError("expected failure");
+    }
+  }
+
+  static class WithNested {
+    @RegisterExtension static final EtcdExtension etcd = EtcdExtension.plain();
+
+    @Test
+    void outer() {
+      pids.add((long) etcd.pid());
+    }
+
+    @org.junit.jupiter.api.Nested
+    class Inner {
+      @Test
+      void inner() {
+        pids.add((long) etcd.pid());
+      }
     }
   }
 }

@@ -1,0 +1,49 @@
+package dev.meshwork.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.meshwork.agent.testsupport.AgentApiClient;
+import dev.meshwork.common.cluster.ClusterId;
+import dev.meshwork.common.cluster.ClusterName;
+import dev.meshwork.common.lifecycle.Lifecycle;
+import dev.meshwork.datapath.FakeDatapath;
+import dev.meshwork.proto.v1.ClusterMeshStatus;
+import dev.meshwork.proto.v1.ListRequest;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The production component, as AgentMain builds it, without any etcd. */
+class AgentComponentTest {
+  @TempDir Path tmp;
+
+  @Test
+  void startsServesTheApiOnItsSocketAndStopsCleanly() throws Exception {
+    Path socket = tmp.resolve("run/agent.sock");
+    Path meshDir = Files.createDirectories(tmp.resolve("clustermesh"));
+    Files.writeString(meshDir.resolve("Not_A_Cluster"), "endpoints: [http://127.0.0.1:1]\n");
+    AgentConfig config = new AgentConfig(ClusterName.of("k8s-test-cluster"), ClusterId.of(1), "node-1",
+        Optional.empty(), meshDir, Optional.empty(), Duration.ofMinutes(3), Duration.ofMillis(100), socket,
+        AgentConfig.DatapathKind.FAKE, 0);
+    AgentComponent component = DaggerAgentComponent.factory().create(config);
+    Lifecycle lifecycle = component.lifecycle();
+    lifecycle.start();
+    try (AgentApiClient client = new AgentApiClient(socket)) {
+      assertThat(component.datapath()).isInstanceOf(FakeDatapath.class);
+      ClusterMeshStatus status = client.inspection().getClusterMeshStatus(ListRequest.getDefaultInstance());
+      assertThat(status.getLocalCluster()).isEqualTo("k8s-test-cluster");
+      assertThat(status.getLocalClusterId()).isEqualTo(1);
+      assertThat(status.getRemotesList()).singleElement().satisfies(r -> {
+        assertThat(r.getName()).isEqualTo("Not_A_Cluster");
+        assertThat(r.getStatus()).startsWith("invalid config:").contains("cluster name");
+      });
+      assertThat(Files.getPosixFilePermissions(socket)).hasSize(2);
+    } finally {
+      lifecycle.stop();
+    }
+    assertThat(socket).doesNotExist();
+  }
+}
