@@ -1,7 +1,9 @@
 package dev.meshwork.agent.policy;
 
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -62,6 +64,7 @@ final class IdentityIndex {
   Set<Integer> select(Selector selector) {
     // The smallest candidate set any positive requirement allows; all identities otherwise.
     Iterable<Integer> candidates = null;
+    Requirement producer = null;
     int best = Integer.MAX_VALUE;
     for (Requirement r : selector.requirements()) {
       switch (r.operator()) {
@@ -74,6 +77,7 @@ final class IdentityIndex {
           if (size < best) {
             best = size;
             candidates = union(values, r);
+            producer = r;
           }
         }
         case EXISTS -> {
@@ -81,6 +85,7 @@ final class IdentityIndex {
           if (ids.size() < best) {
             best = ids.size();
             candidates = ids;
+            producer = r;
           }
         }
         default -> {}
@@ -92,13 +97,25 @@ final class IdentityIndex {
     if (candidates == null) {
       candidates = labels.keySet();
     }
+    // The candidates satisfy the requirement they came from; check only the others.
+    List<Requirement> rest = new ArrayList<>(selector.requirements());
+    rest.remove(producer);
     Set<Integer> out = new HashSet<>();
     for (Integer id : candidates) {
-      if (selector.matches(labels.get(id))) {
+      if (matchesAll(rest, labels.get(id))) {
         out.add(id);
       }
     }
     return out;
+  }
+
+  private static boolean matchesAll(List<Requirement> requirements, LabelSet set) {
+    for (int i = 0; i < requirements.size(); i++) {
+      if (!requirements.get(i).matches(set)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static Iterable<Integer> union(Map<String, Set<Integer>> values, Requirement r) {
