@@ -28,7 +28,8 @@ class AgentMainTest {
   void helpListsEverySettingWithItsEnvironmentVariable() throws Exception {
     assertThat(run("--help")).isZero();
     assertThat(out.toString(StandardCharsets.UTF_8))
-        .contains("--cluster-name", "MESHWORK_CLUSTER_NAME", "--clustermesh-config-dir", "--clustermesh-cache-ttl", "--api-socket", "--datapath");
+        .contains("--cluster-name", "MESHWORK_CLUSTER_NAME", "--clustermesh-config-dir", "--clustermesh-cache-ttl", "--api-socket", "--datapath",
+            "--bpffs-root", "--vxlan-device", "--external-devices", "--conntrack-gc-interval", "MESHWORK_CONNTRACK_TCP_IDLE");
   }
 
   @Test
