@@ -107,7 +107,7 @@ class AgentBpfDatapathPrivilegedIT {
   }
 
   @Test
-  void programsARemoteNodesTunnelIntoTheKernelMapAndKeepsItPinnedAfterStopping() throws Exception {
+  void programsARemoteNodesTunnelIntoTheKernelMapAndARestartedAgentFindsItStillPinned() throws Exception {
     for (EtcdExtension etcd : List.of(testEtcd, sharedEtcd)) etcd.etcdctl("del", "--prefix", "meshwork/").orThrow();
     Path meshDir = Files.createDirectories(tmp.resolve("clustermesh"));
     ClusterOperatorDouble test = new ClusterOperatorDouble(testEtcd, TEST, 1);
@@ -152,10 +152,24 @@ class AgentBpfDatapathPrivilegedIT {
     lifecycle.stop();
     lifecycle = null;
 
-    // Closing keeps the pins: what the kernel holds outlives the agent, so traffic keeps flowing.
+    // Closing keeps the pins: the restarted agent finds the tunnel in the kernel before it has
+    // listed any cluster, so traffic never stopped; then it keeps reconciling the same maps.
+    AgentComponent restarted = DaggerAgentComponent.factory().create(config(localConfig, meshDir));
+    BpfDatapath reopenedByAgent = (BpfDatapath) restarted.datapath();
+    assertThat(reopenedByAgent.snapshot().ipcache()).isEqualTo(programmed.ipcache());
+    lifecycle = restarted.lifecycle();
+    lifecycle.start();
+    shared.deleteNode("shared-node-1");
+    await().atMost(Duration.ofSeconds(20)).ignoreExceptions().untilAsserted(() ->
+        assertThat(reopenedByAgent.snapshot().ipcache())
+            .doesNotContainKeys(REMOTE_CIDR, IpPrefix.host(REMOTE_NODE_IP))
+            .containsKey(IpPrefix.host(OWN_NODE_IP)));
+    lifecycle.stop();
+    lifecycle = null;
+
     BpfDatapath reopened = BpfDatapath.open(config(localConfig, meshDir).bpf().datapathConfig("node-1"));
     try {
-      assertThat(reopened.snapshot().ipcache()).isEqualTo(programmed.ipcache());
+      assertThat(reopened.snapshot().ipcache()).doesNotContainKey(REMOTE_CIDR);
     } finally {
       reopened.destroy();
     }
