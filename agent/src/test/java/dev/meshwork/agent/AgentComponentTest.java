@@ -24,9 +24,10 @@ class AgentComponentTest {
   void startsServesTheApiOnItsSocketAndStopsCleanly() throws Exception {
     Path socket = tmp.resolve("run/agent.sock");
     Path meshDir = Files.createDirectories(tmp.resolve("clustermesh"));
-    // A file named like no cluster is not a cluster config (the mounted Secret holds certificates too).
     Files.writeString(meshDir.resolve("Not_A_Cluster"), "endpoints: [http://127.0.0.1:1]\n");
-    Files.writeString(meshDir.resolve("k8s-shared-cluster"), "endpoints: []\n");
+    // Certificates mounted from the clustermesh Secret beside the configs are not clusters.
+    Files.writeString(meshDir.resolve("k8s-shared-cluster.etcd-client.crt"), "-----BEGIN CERTIFICATE-----\n");
+    Files.writeString(meshDir.resolve("k8s-shared-cluster.etcd-client-ca.crt"), "-----BEGIN CERTIFICATE-----\n");
     AgentConfig config = new AgentConfig(ClusterName.of("k8s-test-cluster"), ClusterId.of(1), "node-1",
         Optional.empty(), meshDir, Optional.empty(), Duration.ofMinutes(3), Duration.ofMillis(100), socket,
         AgentConfig.DatapathKind.FAKE, 0, AgentConfig.BpfSettings.DEFAULTS);
@@ -39,8 +40,8 @@ class AgentComponentTest {
       assertThat(status.getLocalCluster()).isEqualTo("k8s-test-cluster");
       assertThat(status.getLocalClusterId()).isEqualTo(1);
       assertThat(status.getRemotesList()).singleElement().satisfies(r -> {
-        assertThat(r.getName()).isEqualTo("k8s-shared-cluster");
-        assertThat(r.getStatus()).startsWith("invalid config:").contains("endpoints");
+        assertThat(r.getName()).isEqualTo("Not_A_Cluster");
+        assertThat(r.getStatus()).startsWith("invalid config:").contains("cluster name");
       });
       assertThat(Files.getPosixFilePermissions(socket)).hasSize(2);
     } finally {
