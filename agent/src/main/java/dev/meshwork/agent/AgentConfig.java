@@ -1,5 +1,6 @@
 package dev.meshwork.agent;
 
+import dev.meshwork.agent.policy.PolicyConfig;
 import dev.meshwork.common.cluster.ClusterId;
 import dev.meshwork.common.cluster.ClusterName;
 import dev.meshwork.common.config.ConfigException;
@@ -29,6 +30,10 @@ import java.util.Optional;
  * @param datapath which datapath to program ({@code --datapath=fake|bpf})
  * @param metricsPort the port of {@code GET /metrics}, 0 for any free port
  * @param bpf the settings of the eBPF datapath, used with {@code --datapath=bpf}
+ * @param policyEnforcement whether the agent watches network policies in the local Kubernetes
+ *     API ({@code --policy-enforcement=auto|enabled|disabled})
+ * @param policyDefaultLocalCluster a selector without a cluster label matches only the local
+ *     cluster ({@code --policy-default-local-cluster}, Cilium 1.19's default)
  */
 public record AgentConfig(
     ClusterName clusterName,
@@ -42,7 +47,19 @@ public record AgentConfig(
     Path apiSocket,
     DatapathKind datapath,
     int metricsPort,
-    BpfSettings bpf) {
+    BpfSettings bpf,
+    PolicyEnforcement policyEnforcement,
+    boolean policyDefaultLocalCluster) {
+
+  /** Whether network policies are watched and enforced. */
+  public enum PolicyEnforcement {
+    /** Enabled when a Kubernetes API is configured: in-cluster service account or a kubeconfig. */
+    AUTO,
+    /** Always: the agent fails to start without a Kubernetes API. */
+    ENABLED,
+    /** Never: no policy is enforced (where no Kubernetes API exists). */
+    DISABLED
+  }
 
   /** The datapath implementations. */
   public enum DatapathKind {
@@ -116,6 +133,15 @@ public record AgentConfig(
     Objects.requireNonNull(apiSocket, "apiSocket");
     Objects.requireNonNull(datapath, "datapath");
     Objects.requireNonNull(bpf, "bpf");
+    Objects.requireNonNull(policyEnforcement, "policyEnforcement");
+  }
+
+  /** The same settings with network policy enforcement set (tests, sandbox). */
+  public AgentConfig withPolicy(PolicyEnforcement enforcement, boolean defaultLocalCluster) {
+    return new AgentConfig(
+        clusterName, clusterId, nodeName, kvstoreConfig, clustermeshConfigDir, clustermeshCacheTtl,
+        heartbeatThreshold, clustermeshPollInterval, apiSocket, datapath, metricsPort, bpf, enforcement,
+        defaultLocalCluster);
   }
 
   /**
@@ -143,7 +169,12 @@ public record AgentConfig(
         .document("datapath-netns", "bpf datapath: network namespace of the node when not the agent's own (several nodes on one host)")
         .document("conntrack-gc-interval", "bpf datapath: how often idle connection-tracking entries are deleted")
         .document("conntrack-tcp-idle", "bpf datapath: delete a TCP connection-tracking entry idle this long")
-        .document("conntrack-other-idle", "bpf datapath: delete a UDP/other connection-tracking entry idle this long");
+        .document("conntrack-other-idle", "bpf datapath: delete a UDP/other connection-tracking entry idle this long")
+        .document(
+            "policy-enforcement",
+            "auto (when a Kubernetes API is configured: service account or kubeconfig), enabled or disabled:"
+                + " watch CiliumNetworkPolicy and NetworkPolicy and enforce them")
+        .document(PolicyConfig.DEFAULT_LOCAL_CLUSTER_SETTING.name(), PolicyConfig.DEFAULT_LOCAL_CLUSTER_SETTING.description());
     // Every setting is read before the first error is thrown, so that --help lists them all.
     java.util.List<ConfigException> problems = new java.util.ArrayList<>();
     ClusterName clusterName = collect(problems, () -> source.required("cluster-name", "cluster name", ClusterName::of));
@@ -160,6 +191,8 @@ public record AgentConfig(
     DatapathKind datapath = source.choice("datapath", DatapathKind.class, DatapathKind.FAKE);
     int metricsPort = source.port("metrics-port", DEFAULT_METRICS_PORT);
     BpfSettings bpf = collect(problems, () -> bpfSettings(source));
+    PolicyEnforcement policy = source.choice("policy-enforcement", PolicyEnforcement.class, PolicyEnforcement.AUTO);
+    boolean localClusterDefault = source.bool(PolicyConfig.DEFAULT_LOCAL_CLUSTER_SETTING.name(), true);
     if (!problems.isEmpty()) {
       throw problems.getFirst();
     }
@@ -175,7 +208,9 @@ public record AgentConfig(
         socket,
         datapath,
         metricsPort,
-        bpf);
+        bpf,
+        policy,
+        localClusterDefault);
   }
 
   private static BpfSettings bpfSettings(ConfigSource source) {

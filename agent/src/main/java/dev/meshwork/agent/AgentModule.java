@@ -7,7 +7,12 @@ import dev.meshwork.agent.datapath.ConntrackCollector;
 import dev.meshwork.agent.identity.IdentityTable;
 import dev.meshwork.agent.ipcache.IpCacheTable;
 import dev.meshwork.agent.node.NodeTable;
+import dev.meshwork.agent.policy.PolicyConfig;
+import dev.meshwork.agent.policy.PolicyEngine;
+import dev.meshwork.agent.policy.PolicyWatcher;
 import dev.meshwork.agent.reconcile.DatapathReconciler;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.util.Optional;
 import dev.meshwork.agent.service.ServiceTable;
 import dev.meshwork.common.lifecycle.Lifecycle;
 import dev.meshwork.common.metrics.Metrics;
@@ -22,6 +27,7 @@ import java.time.Clock;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
+import javax.inject.Provider;
 import javax.inject.Singleton;
 
 /**
@@ -65,10 +71,54 @@ public final class AgentModule {
 
   @Provides
   @Singleton
-  static DatapathReconciler reconciler(
-      Datapath datapath, NodeTable nodes, IpCacheTable ipcache, ServiceTable services, AgentConfig config, Metrics metrics) {
-    return new DatapathReconciler(datapath, nodes, ipcache, services, config.nodeName(), metrics.registry());
+  static PolicyEngine policyEngine(AgentConfig config, Metrics metrics) {
+    return new PolicyEngine(
+        new PolicyConfig(config.clusterName().value(), config.policyDefaultLocalCluster()), metrics.registry());
   }
+
+  /** Watches the local cluster's policies; absent without a Kubernetes API. */
+  @Provides
+  @Singleton
+  static Optional<PolicyWatcher> policyWatcher(
+      Optional<KubernetesClient> kubernetes, PolicyEngine engine, Provider<DatapathReconciler> reconciler) {
+    // A provider: the reconciler in turn waits for this watcher to have listed.
+    return kubernetes.map(client -> new PolicyWatcher(client, engine, () -> reconciler.get().kick()));
+  }
+
+  @Provides
+  @Singleton
+  static DatapathReconciler reconciler(
+      Datapath datapath,
+      NodeTable nodes,
+      IpCacheTable ipcache,
+      ServiceTable services,
+      IdentityTable identities,
+      PolicyEngine engine,
+      Optional<PolicyWatcher> policyWatcher,
+      AgentConfig config,
+      Metrics metrics) {
+    DatapathReconciler reconciler =
+        new DatapathReconciler(datapath, nodes, ipcache, services, config.nodeName(), metrics.registry());
+    if (policyWatcher.isPresent()) {
+      reconciler.attachPolicy(engine, identities::labels, policyWatcher.get()::hasSynced);
+      identities.listener(
+          new IdentityTable.Listener() {
+            @Override
+            public void upserted(int id, List<String> labels) {
+              engine.upsertIdentity(id, labels);
+              reconciler.kick();
+            }
+
+            @Override
+            public void deleted(int id) {
+              engine.deleteIdentity(id);
+              reconciler.kick();
+            }
+          });
+    }
+    return reconciler;
+  }
+
 
   @Provides
   @Singleton
@@ -125,6 +175,7 @@ public final class AgentModule {
       Datapath datapath,
       DatapathReconciler reconciler,
       ClusterMesh mesh,
+      Optional<PolicyWatcher> policyWatcher,
       AgentApiServer api) {
     Lifecycle lifecycle = new Lifecycle();
     AtomicReference<PrometheusEndpoint> endpoint = new AtomicReference<>();
@@ -149,6 +200,8 @@ public final class AgentModule {
       lifecycle.register("conntrack-gc", collector::start, collector::stop);
     }
     lifecycle.register("reconciler", reconciler::start, reconciler::stop);
+    policyWatcher.ifPresent(
+        watcher -> lifecycle.register("policy-watcher", watcher::start, watcher::close));
     lifecycle.register("clustermesh", mesh::start, mesh::stop);
     lifecycle.register("api", api::start, api::stop);
     return lifecycle;

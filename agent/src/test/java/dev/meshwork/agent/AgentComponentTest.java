@@ -30,7 +30,7 @@ class AgentComponentTest {
     Files.writeString(meshDir.resolve("k8s-shared-cluster.etcd-client-ca.crt"), "-----BEGIN CERTIFICATE-----\n");
     AgentConfig config = new AgentConfig(ClusterName.of("k8s-test-cluster"), ClusterId.of(1), "node-1",
         Optional.empty(), meshDir, Optional.empty(), Duration.ofMinutes(3), Duration.ofMillis(100), socket,
-        AgentConfig.DatapathKind.FAKE, 0, AgentConfig.BpfSettings.DEFAULTS);
+        AgentConfig.DatapathKind.FAKE, 0, AgentConfig.BpfSettings.DEFAULTS, AgentConfig.PolicyEnforcement.DISABLED, true);
     AgentComponent component = DaggerAgentComponent.factory().create(config);
     Lifecycle lifecycle = component.lifecycle();
     lifecycle.start();

@@ -25,24 +25,44 @@ public final class IdentityTable {
           new IdentityEntry(6, List.of("reserved:remote-node"), "reserved"),
           new IdentityEntry(7, List.of("reserved:kube-apiserver"), "reserved"));
 
+  /** Told of every learned identity that appears, changes or goes (the policy engine). */
+  public interface Listener {
+    void upserted(int id, List<String> labels);
+
+    void deleted(int id);
+  }
+
   private final Map<String, Map<Integer, String[]>> byCluster = new HashMap<>();
+  private final List<Listener> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+  /** Registers a listener; it is called under the table's lock, in the order of the changes. */
+  public void listener(Listener listener) {
+    listeners.add(listener);
+  }
 
   public void upsert(String cluster, int id, List<String> labels) {
     String[] interned = labels.stream().map(String::intern).toArray(String[]::new);
     synchronized (this) {
-      byCluster.computeIfAbsent(cluster, c -> new HashMap<>()).put(id, interned);
+      String[] previous = byCluster.computeIfAbsent(cluster, c -> new HashMap<>()).put(id, interned);
+      if (!Arrays.equals(previous, interned)) {
+        List<String> view = Arrays.asList(interned);
+        listeners.forEach(l -> l.upserted(id, view));
+      }
     }
   }
 
   public synchronized void delete(String cluster, int id) {
     Map<Integer, String[]> ids = byCluster.get(cluster);
-    if (ids != null) {
-      ids.remove(id);
+    if (ids != null && ids.remove(id) != null) {
+      listeners.forEach(l -> l.deleted(id));
     }
   }
 
   public synchronized void drain(String cluster) {
-    byCluster.remove(cluster);
+    Map<Integer, String[]> ids = byCluster.remove(cluster);
+    if (ids != null) {
+      ids.keySet().forEach(id -> listeners.forEach(l -> l.deleted(id)));
+    }
   }
 
   public synchronized List<String> labels(int id) {

@@ -1,6 +1,11 @@
 package dev.meshwork.agent.reconcile;
 
 import dev.meshwork.agent.ipcache.IpCacheTable;
+import dev.meshwork.agent.policy.PolicyChanges;
+import dev.meshwork.agent.policy.PolicyEngine;
+import dev.meshwork.datapath.Endpoint;
+import java.util.function.BooleanSupplier;
+import java.util.function.IntFunction;
 import dev.meshwork.agent.node.NodeRecord;
 import dev.meshwork.agent.node.NodeTable;
 import dev.meshwork.agent.service.MergedFrontend;
@@ -85,6 +90,16 @@ public final class DatapathReconciler {
   private final Map<L4Address, Integer> revNatView = new java.util.concurrent.ConcurrentHashMap<>();
   private int ownNodeIp;
 
+  // Network policy: absent until attachPolicy.
+  private PolicyEngine policy;
+  private IntFunction<List<String>> identityLabels = id -> List.of();
+  private BooleanSupplier policyReady = () -> true;
+  private boolean policyKicked;
+  private volatile boolean policyDeferred;
+  /** Local endpoints as programmed, with the enforcement flags last applied. Guarded by endpointLock. */
+  private final Map<Integer, Endpoint> appliedEndpoints = new HashMap<>();
+  private final Object endpointLock = new Object();
+
   private final Timer latency;
   private final Counter failures;
   private final Counter changes;
@@ -121,9 +136,87 @@ public final class DatapathReconciler {
     services.listener(this::markService);
   }
 
+  /**
+   * Enforces network policy: each pass programs the engine's allowed keys and the endpoints'
+   * enforcement flags. Nothing is drained before {@code ready} (the policy informers have listed)
+   * and every cluster's identities have been listed once, so a restart never briefly revokes a
+   * key. Call before {@link #start()}.
+   */
+  public void attachPolicy(PolicyEngine engine, IntFunction<List<String>> identityLabels, BooleanSupplier ready) {
+    this.policy = engine;
+    this.identityLabels = identityLabels;
+    this.policyReady = ready;
+  }
+
+  /** Something changed in the policy engine (policy, identity): recompute in the next pass. */
+  public void kick() {
+    mark(() -> policyKicked = true);
+  }
+
+  /**
+   * Programs (or replaces) a local endpoint: the endpoint manager's CNI ADD and restore. The
+   * enforcement flags are the reconciler's: an endpoint keeps the flags already programmed for
+   * its address and identity, a new one starts unenforced until its allowed keys are in the
+   * datapath (the next pass turns enforcement on after programming them).
+   */
+  public void upsertEndpoint(Endpoint endpoint) throws DatapathException {
+    synchronized (endpointLock) {
+      if (policy != null) {
+        policy.upsertEndpoint(endpoint.ip(), endpoint.identity(), identityLabels.apply(endpoint.identity()));
+      }
+      Endpoint previous = appliedEndpoints.get(endpoint.ip());
+      boolean keep = previous != null && previous.identity() == endpoint.identity();
+      Endpoint programmed =
+          new Endpoint(
+              endpoint.id(),
+              endpoint.ip(),
+              endpoint.hostInterface(),
+              endpoint.identity(),
+              keep && previous.ingressEnforced(),
+              keep && previous.egressEnforced());
+      if (!programmed.equals(previous)) {
+        datapath.apply(ChangeSet.builder().upsert(programmed).build());
+        appliedEndpoints.put(endpoint.ip(), programmed);
+      }
+    }
+    if (policy != null) {
+      kick();
+    }
+  }
+
+  /** Removes a local endpoint (CNI DEL); its allowed keys are revoked in the next pass. */
+  public void deleteEndpoint(int ip) throws DatapathException {
+    synchronized (endpointLock) {
+      if (policy != null) {
+        policy.deleteEndpoint(ip);
+      }
+      if (appliedEndpoints.containsKey(ip)) {
+        datapath.apply(ChangeSet.builder().deleteEndpoint(ip).build());
+        appliedEndpoints.remove(ip);
+      }
+    }
+    if (policy != null) {
+      kick();
+    }
+  }
+
+  /** The endpoint as programmed for this address (CNI CHECK). */
+  public Optional<Endpoint> programmedEndpoint(int ip) {
+    synchronized (endpointLock) {
+      return Optional.ofNullable(appliedEndpoints.get(ip));
+    }
+  }
+
   /** Adopts what the datapath holds and starts the reconcile thread. */
   public void start() throws DatapathException {
     DatapathSnapshot snapshot = datapath.snapshot();
+    synchronized (endpointLock) {
+      appliedEndpoints.putAll(snapshot.endpoints());
+    }
+    if (policy != null) {
+      // The keys found are kept until the first drain, which happens only once everything is listed.
+      policy.resetProgrammed(snapshot.policy());
+    }
     appliedIpcache.putAll(snapshot.ipcache());
     appliedServices.putAll(snapshot.services());
     snapshot.services().forEach((frontend, s) -> revNatIds.restore(frontend, s.revNatId()));
@@ -259,10 +352,17 @@ public final class DatapathReconciler {
             && dirtyPrefixes.isEmpty()
             && dirtyServices.isEmpty()
             && dirtyFrontends.isEmpty()
-            && !resyncRequested) {
+            && !resyncRequested
+            && !policyKicked) {
           appliedGeneration = requestedGeneration;
           work.signalAll();
-          work.awaitUninterruptibly();
+          if (policyDeferred) {
+            // Policy waits for the informers and the identities: look again shortly.
+            work.awaitNanos(TimeUnit.MILLISECONDS.toNanos(100));
+            policyKicked = true;
+          } else {
+            work.awaitUninterruptibly();
+          }
         }
         if (!running) {
           return;
@@ -284,6 +384,7 @@ public final class DatapathReconciler {
         dirtyServices = new HashSet<>();
         dirtyFrontends = new HashSet<>();
         resyncRequested = false;
+        policyKicked = false;
         generation = requestedGeneration;
       } catch (InterruptedException e) {
         return;
@@ -402,10 +503,62 @@ public final class DatapathReconciler {
       }
     }
 
+    PolicyChanges policyChanges = drainPolicy();
+    List<Endpoint> enforcementLater = new ArrayList<>();
+    if (policyChanges != null) {
+      policyChanges.addTo(batch);
+      // A batch applies endpoints before policy keys: an endpoint losing enforcement goes with
+      // the revocations, one gaining it waits for the next batch, after its allowed keys.
+      synchronized (endpointLock) {
+        for (PolicyChanges.EndpointEnforcement e : policyChanges.enforcement()) {
+          Endpoint applied = appliedEndpoints.get(e.endpointIp());
+          if (applied == null) continue;
+          Endpoint wanted =
+              new Endpoint(applied.id(), applied.ip(), applied.hostInterface(), applied.identity(), e.ingress(), e.egress());
+          if (wanted.equals(applied)) continue;
+          boolean gains = (e.ingress() && !applied.ingressEnforced()) || (e.egress() && !applied.egressEnforced());
+          if (gains) {
+            enforcementLater.add(wanted);
+          } else {
+            batch.upsert(wanted);
+          }
+        }
+      }
+    }
+
     ChangeSet changeSet = batch.build();
     if (!changeSet.isEmpty()) {
-      datapath.apply(changeSet);
+      try {
+        datapath.apply(changeSet);
+      } catch (DatapathException | RuntimeException e) {
+        if (policyChanges != null) {
+          // The engine believes the keys programmed: make it compare with the datapath again.
+          policy.resetProgrammed(datapath.snapshot().policy());
+          kick();
+        }
+        throw e;
+      }
       changes.increment(changeSet.size());
+    }
+    if (policyChanges != null) {
+      synchronized (endpointLock) {
+        for (PolicyChanges.EndpointEnforcement e : policyChanges.enforcement()) {
+          Endpoint applied = appliedEndpoints.get(e.endpointIp());
+          if (applied != null && enforcementLater.stream().noneMatch(w -> w.ip() == e.endpointIp())) {
+            appliedEndpoints.put(
+                e.endpointIp(),
+                new Endpoint(applied.id(), applied.ip(), applied.hostInterface(), applied.identity(), e.ingress(), e.egress()));
+          }
+        }
+        List<Endpoint> still = enforcementLater.stream().filter(w -> appliedEndpoints.containsKey(w.ip())).toList();
+        if (!still.isEmpty()) {
+          ChangeSet.Builder second = ChangeSet.builder();
+          still.forEach(second::upsert);
+          datapath.apply(second.build());
+          changes.increment(still.size());
+          still.forEach(w -> appliedEndpoints.put(w.ip(), w));
+        }
+      }
     }
     // Only now, after the datapath took the batch, is it "applied".
     ipcacheRemoved.forEach(appliedIpcache::remove);
@@ -439,6 +592,20 @@ public final class DatapathReconciler {
     if (!changeSet.isEmpty()) {
       log.debug("applied {} datapath changes", changeSet.size());
     }
+  }
+
+  /** The engine's differences, or null when policy is off or not ready yet. */
+  private PolicyChanges drainPolicy() {
+    if (policy == null) {
+      return null;
+    }
+    if (restoring || !policyReady.getAsBoolean()) {
+      policyDeferred = true;
+      return null;
+    }
+    policyDeferred = false;
+    PolicyChanges c = policy.drain();
+    return c.isEmpty() ? null : c;
   }
 
   /**

@@ -7,6 +7,8 @@ import dev.meshwork.common.cluster.ClusterId;
 import dev.meshwork.common.cluster.ClusterName;
 import dev.meshwork.common.lifecycle.Lifecycle;
 import dev.meshwork.common.metrics.Metrics;
+import dev.meshwork.agent.policy.PolicyEngine;
+import io.fabric8.kubernetes.client.KubernetesClient;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
@@ -19,11 +21,19 @@ public final class TestAgent implements AutoCloseable {
   public final ClusterMesh mesh;
   public final DatapathReconciler reconciler;
   public final Metrics metrics;
+  public final PolicyEngine policy;
   private final AgentApiClient client;
 
   public TestAgent(
       String cluster, int id, String node, Path localConfig, Path configDir, Path socket, RecordingDatapath datapath,
       Optional<Duration> cacheTtl) {
+    this(cluster, id, node, localConfig, configDir, socket, datapath, cacheTtl, Optional.empty());
+  }
+
+  /** An agent enforcing the network policies of {@code kubernetes} when present. */
+  public TestAgent(
+      String cluster, int id, String node, Path localConfig, Path configDir, Path socket, RecordingDatapath datapath,
+      Optional<Duration> cacheTtl, Optional<KubernetesClient> kubernetes) {
     this.config =
         new AgentConfig(
             ClusterName.of(cluster),
@@ -37,13 +47,16 @@ public final class TestAgent implements AutoCloseable {
             socket,
             AgentConfig.DatapathKind.FAKE,
             0,
-            AgentConfig.BpfSettings.DEFAULTS);
+            AgentConfig.BpfSettings.DEFAULTS,
+            kubernetes.isPresent() ? AgentConfig.PolicyEnforcement.ENABLED : AgentConfig.PolicyEnforcement.DISABLED,
+            true);
     this.datapath = datapath;
-    TestAgentComponent component = DaggerTestAgentComponent.factory().create(config, datapath);
+    TestAgentComponent component = DaggerTestAgentComponent.factory().create(config, datapath, kubernetes);
     this.lifecycle = component.lifecycle();
     this.mesh = component.clusterMesh();
     this.reconciler = component.reconciler();
     this.metrics = component.metrics();
+    this.policy = component.policyEngine();
     lifecycle.start();
     this.client = new AgentApiClient(socket);
   }

@@ -9,6 +9,9 @@ import dev.meshwork.common.metrics.Metrics;
 import dev.meshwork.datapath.Datapath;
 import dagger.BindsInstance;
 import dagger.Component;
+import dev.meshwork.agent.policy.PolicyEngine;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.util.Optional;
 import javax.inject.Singleton;
 
 /** The production wiring with a datapath chosen by the test. */
@@ -23,8 +26,13 @@ public interface TestAgentComponent {
 
   DatapathReconciler reconciler();
 
+  PolicyEngine policyEngine();
+
   @Component.Factory
   interface Factory {
-    TestAgentComponent create(@BindsInstance AgentConfig config, @BindsInstance Datapath datapath);
+    TestAgentComponent create(
+        @BindsInstance AgentConfig config,
+        @BindsInstance Datapath datapath,
+        @BindsInstance Optional<KubernetesClient> kubernetes);
   }
 }
