@@ -106,7 +106,7 @@ public final class AgentModule {
             @Override
             public void upserted(int id, List<String> labels) {
               engine.upsertIdentity(id, labels);
-              reconciler.kick();
+              reconciler.identityChanged(id, labels);
             }
 
             @Override

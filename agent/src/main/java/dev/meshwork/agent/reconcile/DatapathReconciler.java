@@ -160,9 +160,11 @@ public final class DatapathReconciler {
    * datapath (the next pass turns enforcement on after programming them).
    */
   public void upsertEndpoint(Endpoint endpoint) throws DatapathException {
+    // Read before taking endpointLock: the identity table calls identityChanged under its own lock.
+    List<String> labels = policy == null ? List.of() : identityLabels.apply(endpoint.identity());
     synchronized (endpointLock) {
       if (policy != null) {
-        policy.upsertEndpoint(endpoint.ip(), endpoint.identity(), identityLabels.apply(endpoint.identity()));
+        policy.upsertEndpoint(endpoint.ip(), endpoint.identity(), labels);
       }
       Endpoint previous = appliedEndpoints.get(endpoint.ip());
       boolean keep = previous != null && previous.identity() == endpoint.identity();
@@ -182,6 +184,24 @@ public final class DatapathReconciler {
     if (policy != null) {
       kick();
     }
+  }
+
+  /**
+   * An identity's labels became known or changed: local endpoints of that identity are
+   * re-evaluated (a pod may be added before its identity reaches the table).
+   */
+  public void identityChanged(int identity, List<String> labels) {
+    if (policy == null) {
+      return;
+    }
+    synchronized (endpointLock) {
+      for (Endpoint e : appliedEndpoints.values()) {
+        if (e.identity() == identity) {
+          policy.upsertEndpoint(e.ip(), identity, labels);
+        }
+      }
+    }
+    kick();
   }
 
   /** Removes a local endpoint (CNI DEL); its allowed keys are revoked in the next pass. */
