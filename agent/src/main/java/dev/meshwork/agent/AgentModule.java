@@ -2,6 +2,7 @@ package dev.meshwork.agent;
 
 import dev.meshwork.agent.api.AgentApiServer;
 import dev.meshwork.agent.api.InspectionApi;
+import dev.meshwork.agent.api.PolicyApi;
 import dev.meshwork.agent.clustermesh.ClusterMesh;
 import dev.meshwork.agent.datapath.ConntrackCollector;
 import dev.meshwork.agent.identity.IdentityTable;
@@ -163,8 +164,11 @@ public final class AgentModule {
 
   @Provides
   @Singleton
-  static AgentApiServer apiServer(AgentConfig config, InspectionApi inspection) {
-    return new AgentApiServer(config.apiSocket(), List.<BindableService>of(inspection));
+  static AgentApiServer apiServer(
+      AgentConfig config, InspectionApi inspection, PolicyEngine engine, Optional<PolicyWatcher> policyWatcher) {
+    return new AgentApiServer(
+        config.apiSocket(),
+        List.<BindableService>of(inspection, new PolicyApi(engine, policyWatcher.isPresent())));
   }
 
   @Provides

@@ -15,6 +15,9 @@ import dev.meshwork.agent.testsupport.RecordingDatapath;
 import dev.meshwork.agent.testsupport.TestAgent;
 import dev.meshwork.datapath.ChangeSet;
 import dev.meshwork.datapath.Endpoint;
+import dev.meshwork.proto.v1.EndpointPolicyInfo;
+import dev.meshwork.proto.v1.GetPolicyRequest;
+import dev.meshwork.proto.v1.PolicyReport;
 import dev.meshwork.testing.etcd.EtcdExtension;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -113,6 +116,32 @@ class AgentPolicyEnforcementIT {
                 assertThat(agent.datapath.snapshot().policy())
                     .containsExactly(ingress(BACKEND, PRODUCTION_FRONTEND_ID, 0, null)));
     assertThat(agent.policy.allowedKeys()).doesNotContain(ingress(BACKEND, TEST_FRONTEND_ID, 0, null));
+
+    // `meshwork policy get 10.1.0.10` sees the same, naming the policy behind the entry.
+    PolicyReport report = agent.policyApi().getPolicy(GetPolicyRequest.newBuilder().setEndpointIp(BACKEND).build());
+    assertThat(report.getEnforcementEnabled()).isTrue();
+    assertThat(report.getPoliciesList())
+        .singleElement()
+        .satisfies(
+            p -> {
+              assertThat(p.getName()).isEqualTo("allow-only-production-cluster");
+              assertThat(p.getValid()).isTrue();
+              assertThat(p.getSelectedEndpointsList()).containsExactly(BACKEND);
+            });
+    EndpointPolicyInfo backend = report.getEndpoints(0);
+    assertThat(backend.getIngressEnforced()).isTrue();
+    assertThat(backend.getAllowedList())
+        .singleElement()
+        .satisfies(
+            a -> {
+              assertThat(a.getDirection()).isEqualTo("INGRESS");
+              assertThat(a.getRemoteIdentity()).isEqualTo(PRODUCTION_FRONTEND_ID);
+              assertThat(a.getPoliciesList())
+                  .containsExactly("CiliumNetworkPolicy testing/allow-only-production-cluster");
+            });
+    assertThat(agent.api().listEndpoints(dev.meshwork.proto.v1.ListRequest.getDefaultInstance()).getEndpointsList())
+        .filteredOn(e -> e.getIpv4().equals(BACKEND))
+        .allSatisfy(e -> assertThat(e.getIngressEnforced()).isTrue());
 
     client
         .genericKubernetesResources(PolicyWatcher.CILIUM_NETWORK_POLICY)

@@ -29,6 +29,10 @@ public final class AgentApiClient implements AutoCloseable {
     return InspectionServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS);
   }
 
+  public dev.meshwork.proto.v1.PolicyServiceGrpc.PolicyServiceBlockingStub policy() {
+    return dev.meshwork.proto.v1.PolicyServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS);
+  }
+
   @Override
   public void close() throws InterruptedException {
     channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);

@@ -65,6 +65,10 @@ public final class TestAgent implements AutoCloseable {
     return client.inspection();
   }
 
+  public dev.meshwork.proto.v1.PolicyServiceGrpc.PolicyServiceBlockingStub policyApi() {
+    return client.policy();
+  }
+
   @Override
   public void close() throws Exception {
     client.close();
