@@ -27,6 +27,7 @@ import picocli.CommandLine.Option;
       ServiceCommand.class,
       IdentityCommand.class,
       EndpointCommand.class,
+      dev.meshwork.cli.inspect.PolicyCommand.class,
       ClusterMeshCommand.class,
       CommandLine.HelpCommand.class
     })

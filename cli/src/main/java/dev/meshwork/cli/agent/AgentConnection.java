@@ -57,6 +57,12 @@ public final class AgentConnection implements AutoCloseable {
         .withDeadlineAfter(CALL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
   }
 
+  /** A blocking stub of the policy service with the CLI's call deadline applied. */
+  public dev.meshwork.proto.v1.PolicyServiceGrpc.PolicyServiceBlockingStub policy() {
+    return dev.meshwork.proto.v1.PolicyServiceGrpc.newBlockingStub(channel)
+        .withDeadlineAfter(CALL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
   @Override
   public void close() {
     channel.shutdownNow();

@@ -6,7 +6,10 @@ import dev.meshwork.proto.v1.IdentityList;
 import dev.meshwork.proto.v1.InspectionServiceGrpc;
 import dev.meshwork.proto.v1.ListRequest;
 import dev.meshwork.proto.v1.LoadBalancerEntryList;
+import dev.meshwork.proto.v1.GetPolicyRequest;
 import dev.meshwork.proto.v1.NodeList;
+import dev.meshwork.proto.v1.PolicyReport;
+import dev.meshwork.proto.v1.PolicyServiceGrpc;
 import dev.meshwork.proto.v1.ServiceList;
 import dev.meshwork.proto.v1.TunnelList;
 import io.grpc.Server;
@@ -45,6 +48,9 @@ public final class FakeAgent implements AutoCloseable {
   public volatile IdentityList identities = IdentityList.getDefaultInstance();
   public volatile EndpointList endpoints = EndpointList.getDefaultInstance();
   public volatile ClusterMeshStatus clusterMesh = ClusterMeshStatus.getDefaultInstance();
+  /** The PolicyService answer; an unknown endpoint_ip in the request gets NOT_FOUND, like the agent. */
+  public volatile PolicyReport policy = PolicyReport.getDefaultInstance();
+  private final AtomicReference<GetPolicyRequest> lastPolicyRequest = new AtomicReference<>();
 
   private FakeAgent(Path socket) throws IOException {
     this.socket = socket;
@@ -54,6 +60,7 @@ public final class FakeAgent implements AutoCloseable {
             .workerEventLoopGroup(workers)
             .channelType(EpollServerDomainSocketChannel.class)
             .addService(new Inspection())
+            .addService(new Policy())
             .build()
             .start();
   }
@@ -64,6 +71,10 @@ public final class FakeAgent implements AutoCloseable {
 
   public Path socket() {
     return socket;
+  }
+
+  public GetPolicyRequest lastPolicyRequest() {
+    return lastPolicyRequest.get();
   }
 
   public ListRequest lastRequest() {
@@ -138,6 +149,32 @@ public final class FakeAgent implements AutoCloseable {
     @Override
     public void getClusterMeshStatus(ListRequest request, StreamObserver<ClusterMeshStatus> observer) {
       answer(request, clusterMesh, observer);
+    }
+  }
+
+  private final class Policy extends PolicyServiceGrpc.PolicyServiceImplBase {
+    @Override
+    public void getPolicy(GetPolicyRequest request, StreamObserver<PolicyReport> observer) {
+      lastPolicyRequest.set(request);
+      calls.incrementAndGet();
+      Status status = failure;
+      if (status != null) {
+        observer.onError(status.asRuntimeException());
+        return;
+      }
+      PolicyReport report = policy;
+      if (!request.getEndpointIp().isEmpty()) {
+        var endpoints =
+            report.getEndpointsList().stream().filter(e -> e.getIpv4().equals(request.getEndpointIp())).toList();
+        if (endpoints.isEmpty()) {
+          observer.onError(
+              Status.NOT_FOUND.withDescription("no local endpoint with IP " + request.getEndpointIp()).asRuntimeException());
+          return;
+        }
+        report = report.toBuilder().clearEndpoints().addAllEndpoints(endpoints).build();
+      }
+      observer.onNext(report);
+      observer.onCompleted();
     }
   }
 }
