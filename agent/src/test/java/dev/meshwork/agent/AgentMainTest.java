@@ -29,7 +29,8 @@ class AgentMainTest {
     assertThat(run("--help")).isZero();
     assertThat(out.toString(StandardCharsets.UTF_8))
         .contains("--cluster-name", "MESHWORK_CLUSTER_NAME", "--clustermesh-config-dir", "--clustermesh-cache-ttl", "--api-socket", "--datapath",
-            "--bpffs-root", "--vxlan-device", "--external-devices", "--conntrack-gc-interval", "MESHWORK_CONNTRACK_TCP_IDLE");
+            "--bpffs-root", "--vxlan-device", "--external-devices", "--conntrack-gc-interval", "MESHWORK_CONNTRACK_TCP_IDLE",
+            "--policy-enforcement", "--policy-default-local-cluster");
   }
 
   @Test
@@ -73,6 +74,26 @@ class AgentMainTest {
     assertThat(datapath.vxlanPort()).isEqualTo(BpfDatapathConfig.DEFAULT_VXLAN_PORT);
     assertThat(datapath.externalDevices()).containsExactly("eth0", "eth1");
     assertThat(datapath.netns()).contains(Path.of("/run/netns/node-a"));
+  }
+
+  @Test
+  void policySettingsDefaultToAutoAndCilium119sLocalClusterScope() {
+    AgentConfig defaults = AgentConfig.from(dev.meshwork.common.config.ConfigSource.of(
+        new String[] {"--cluster-name=c1", "--cluster-id=7", "--node-name=n1"}, Map.of()));
+    assertThat(defaults.policyEnforcement()).isEqualTo(AgentConfig.PolicyEnforcement.AUTO);
+    assertThat(defaults.policyDefaultLocalCluster()).isTrue();
+
+    AgentConfig set = AgentConfig.from(dev.meshwork.common.config.ConfigSource.of(
+        new String[] {"--cluster-name=c1", "--cluster-id=7", "--node-name=n1", "--policy-enforcement=disabled"},
+        Map.of("MESHWORK_POLICY_DEFAULT_LOCAL_CLUSTER", "false")));
+    assertThat(set.policyEnforcement()).isEqualTo(AgentConfig.PolicyEnforcement.DISABLED);
+    assertThat(set.policyDefaultLocalCluster()).isFalse();
+  }
+
+  @Test
+  void anUnknownPolicyEnforcementIsRefusedNamingTheSettingAndTheChoices() throws Exception {
+    assertThat(run("--cluster-name=c1", "--cluster-id=1", "--node-name=n1", "--policy-enforcement=strict")).isEqualTo(2);
+    assertThat(err()).contains("policy-enforcement", "strict", "auto", "enabled", "disabled");
   }
 
   @Test
