@@ -552,9 +552,7 @@ public final class DatapathReconciler {
         datapath.apply(changeSet);
       } catch (DatapathException | RuntimeException e) {
         if (policyChanges != null) {
-          // The engine believes the keys programmed: make it compare with the datapath again.
-          policy.resetProgrammed(datapath.snapshot().policy());
-          kick();
+          policyNotApplied();
         }
         throw e;
       }
@@ -574,7 +572,12 @@ public final class DatapathReconciler {
         if (!still.isEmpty()) {
           ChangeSet.Builder second = ChangeSet.builder();
           still.forEach(second::upsert);
-          datapath.apply(second.build());
+          try {
+            datapath.apply(second.build());
+          } catch (DatapathException | RuntimeException e) {
+            policyNotApplied();
+            throw e;
+          }
           changes.increment(still.size());
           still.forEach(w -> appliedEndpoints.put(w.ip(), w));
         }
@@ -612,6 +615,21 @@ public final class DatapathReconciler {
     if (!changeSet.isEmpty()) {
       log.debug("applied {} datapath changes", changeSet.size());
     }
+  }
+
+  /**
+   * The engine believes what it drained programmed: make it compare with the datapath again
+   * (keys, and every endpoint's flags) in the retry.
+   */
+  private void policyNotApplied() {
+    try {
+      policy.resetProgrammed(datapath.snapshot().policy());
+    } catch (DatapathException e) {
+      // The datapath cannot even be read: assume nothing of the drain was applied.
+      log.warn("cannot read the datapath's policy keys after a failed batch: {}", e.getMessage());
+      policy.resetProgrammed(List.of());
+    }
+    kick();
   }
 
   /** The engine's differences, or null when policy is off or not ready yet. */

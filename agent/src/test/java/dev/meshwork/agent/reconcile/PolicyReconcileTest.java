@@ -85,6 +85,27 @@ class PolicyReconcileTest {
   }
 
   @Test
+  void failedPolicyBatchesAreRetriedUntilKeysAndEnforcementAreProgrammed() throws Exception {
+    policiesListed.set(true);
+    reconciler.restoreComplete();
+    reconciler.upsertEndpoint(new Endpoint(7, BACKEND_IP, "lxc7", BACKEND_ID, false, false));
+    settle();
+    // The allow batch and the enforcement batch of the first attempt both fail.
+    datapath.failNext.set(2);
+    engine.upsertCiliumNetworkPolicy(new KubernetesSerialization().unmarshal(POLICY, GenericKubernetesResource.class));
+    reconciler.kick();
+
+    org.awaitility.Awaitility.await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(
+            () -> {
+              assertThat(datapath.fake.snapshot().policy())
+                  .containsExactly(new PolicyKey(BACKEND_IP, PolicyKey.Direction.INGRESS, FRONTEND_ID, 0, null));
+              assertThat(datapath.fake.snapshot().endpoints().get(BACKEND_IP).ingressEnforced()).isTrue();
+            });
+  }
+
+  @Test
   void nothingIsDrainedBeforeThePoliciesAndEveryClusterHaveBeenListed() throws Exception {
     reconciler.upsertEndpoint(new Endpoint(7, BACKEND_IP, "lxc7", BACKEND_ID, false, false));
     engine.upsertCiliumNetworkPolicy(new KubernetesSerialization().unmarshal(POLICY, GenericKubernetesResource.class));
