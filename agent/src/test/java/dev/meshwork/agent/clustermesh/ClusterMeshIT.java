@@ -35,7 +35,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -62,6 +65,17 @@ class ClusterMeshIT {
   ClusterOperatorDouble test;
   ClusterOperatorDouble shared;
   final List<AutoCloseable> closeables = new ArrayList<>();
+
+  @BeforeAll
+  static void awaitIgnoresNotYetThere() {
+    // A cluster or service that is not listed yet is "not yet", not a failure.
+    Awaitility.ignoreExceptionsByDefault();
+  }
+
+  @AfterAll
+  static void resetAwaitility() {
+    Awaitility.reset();
+  }
 
   @BeforeEach
   void setUp() throws Exception {
