@@ -46,21 +46,26 @@ public final class CniInstaller {
    * @param cniBinDir the runtime's plugin directory ({@code /opt/cni/bin})
    * @param netConfDir the runtime's network configuration directory ({@code /etc/cni/net.d})
    * @param logFile the plugin's log file, or null for none
+   * @param nodeCniHome {@code cniHome} as the node sees it, baked into the launcher (an init
+   *     container sees the node's {@code /opt} as e.g. {@code /host/opt}); null: {@code cniHome}
    */
   public record Settings(Path launcher, Path pluginFiles, Path cniHome, Path cniBinDir, Path netConfDir,
-      Path agentSocket, int mtu, Path logFile, String logLevel) {
+      Path agentSocket, int mtu, Path logFile, String logLevel, Path nodeCniHome) {
     public Settings {
-      Objects.requireNonNull(launcher, "launcher");
       Objects.requireNonNull(cniHome, "cniHome");
+      if (nodeCniHome == null) {
+        nodeCniHome = cniHome;
+      }
+      if (!nodeCniHome.isAbsolute()) {
+        throw new IllegalArgumentException("CNI install: node plugin home " + nodeCniHome + " must be an absolute path");
+      }
+      Objects.requireNonNull(launcher, "launcher");
       Objects.requireNonNull(cniBinDir, "cniBinDir");
       Objects.requireNonNull(netConfDir, "netConfDir");
       Objects.requireNonNull(agentSocket, "agentSocket");
       Objects.requireNonNull(logLevel, "logLevel");
       if (!agentSocket.isAbsolute()) {
         throw new IllegalArgumentException("CNI install: agent socket " + agentSocket + " must be an absolute path");
-      }
-      if (!cniHome.isAbsolute()) {
-        throw new IllegalArgumentException("CNI install: plugin home " + cniHome + " must be an absolute path");
       }
       if (logFile != null && !logFile.isAbsolute()) {
         throw new IllegalArgumentException("CNI install: log file " + logFile + " must be an absolute path");
@@ -119,7 +124,7 @@ public final class CniInstaller {
       throw new IOException("CNI install: launcher " + settings.launcher()
           + " has no 'baked_home=' line to set the plugin home in; is it bin/meshwork-cni?");
     }
-    String baked = line.replaceFirst(Matcher.quoteReplacement("baked_home=\"" + settings.cniHome() + "\""));
+    String baked = line.replaceFirst(Matcher.quoteReplacement("baked_home=\"" + settings.nodeCniHome() + "\""));
     Path target = settings.cniBinDir().resolve(PLUGIN);
     writeAtomically(target, baked.getBytes(StandardCharsets.UTF_8), "rwxr-xr-x");
     return target;
@@ -187,7 +192,8 @@ public final class CniInstaller {
    * chart's init step. Options: {@code --launcher} (required), {@code --plugin-files},
    * {@code --cni-home} (/opt/meshwork/cni), {@code --cni-bin-dir} (/opt/cni/bin),
    * {@code --net-conf-dir} (/etc/cni/net.d), {@code --agent-socket} (/var/run/meshwork/agent.sock),
-   * {@code --mtu} (1450), {@code --log-file}, {@code --log-level} (info).
+   * {@code --mtu} (1450), {@code --log-file}, {@code --log-level} (info), {@code --node-cni-home}
+   * (the plugin home as the node sees it; default {@code --cni-home}).
    */
   public static void main(String[] args) throws IOException {
     Map<String, String> options = new LinkedHashMap<>();
@@ -200,7 +206,7 @@ public final class CniInstaller {
       options.put(arg.substring(2, eq), arg.substring(eq + 1));
     }
     Set<String> known = Set.of("launcher", "plugin-files", "cni-home", "cni-bin-dir", "net-conf-dir", "agent-socket",
-        "mtu", "log-file", "log-level");
+        "mtu", "log-file", "log-level", "node-cni-home");
     for (String name : options.keySet()) {
       if (!known.contains(name)) {
         System.err.println("meshwork CNI install: unknown option --" + name + " (known: " + known + ")");
@@ -222,7 +228,8 @@ public final class CniInstaller {
           Path.of(options.getOrDefault("agent-socket", "/var/run/meshwork/agent.sock")),
           Integer.parseInt(options.getOrDefault("mtu", "1450")),
           options.containsKey("log-file") ? Path.of(options.get("log-file")) : null,
-          options.getOrDefault("log-level", "info"));
+          options.getOrDefault("log-level", "info"),
+          options.containsKey("node-cni-home") ? Path.of(options.get("node-cni-home")) : null);
     } catch (IllegalArgumentException e) {
       System.err.println("meshwork CNI install: " + e.getMessage());
       System.exit(2);

@@ -35,7 +35,7 @@ class CniInstallerTest {
 
   private CniInstaller installer(Path pluginFiles) {
     return new CniInstaller(new CniInstaller.Settings(LAUNCHER, pluginFiles, home.toAbsolutePath(), binDir, netDir,
-        Path.of("/var/run/meshwork/agent.sock"), 1400, Path.of("/var/log/meshwork-cni.log"), "info"));
+        Path.of("/var/run/meshwork/agent.sock"), 1400, Path.of("/var/log/meshwork-cni.log"), "info", null));
   }
 
   @Test
@@ -62,6 +62,15 @@ class CniInstallerTest {
     assertThat(Files.readAllLines(launcher)).contains("baked_home=\"" + home.toAbsolutePath() + "\"");
     assertThat(Files.readString(launcher)).isEqualTo(
         Files.readString(LAUNCHER).replaceFirst("(?m)^baked_home=.*$", "baked_home=\"" + home.toAbsolutePath() + "\""));
+  }
+
+  @Test
+  void bakesInThePluginHomeAsTheNodeSeesIt() throws Exception {
+    new CniInstaller(new CniInstaller.Settings(LAUNCHER, build, home.toAbsolutePath(), binDir, netDir,
+        Path.of("/var/run/meshwork/agent.sock"), 1450, null, "info", Path.of("/opt/meshwork/cni"))).install();
+
+    assertThat(Files.readAllLines(binDir.resolve("meshwork-cni"))).contains("baked_home=\"/opt/meshwork/cni\"");
+    assertThat(home.resolve("meshwork-cni-plugin-0.2.0.jar")).exists();
   }
 
   @Test
@@ -106,7 +115,7 @@ class CniInstallerTest {
   void refusesALauncherWithoutABakedHomeLine() throws Exception {
     Path notALauncher = Files.writeString(root.resolve("other.sh"), "#!/bin/sh\necho hi\n");
     CniInstaller installer = new CniInstaller(new CniInstaller.Settings(notALauncher, null, home.toAbsolutePath(),
-        binDir, netDir, Path.of("/run/a.sock"), 1450, null, "info"));
+        binDir, netDir, Path.of("/run/a.sock"), 1450, null, "info", null));
 
     assertThatThrownBy(installer::install).hasMessageContaining(notALauncher.toString()).hasMessageContaining("baked_home");
   }
@@ -114,10 +123,10 @@ class CniInstallerTest {
   @Test
   void rejectsSettingsTheRuntimeCouldNotUse() {
     assertThatThrownBy(() -> new CniInstaller.Settings(LAUNCHER, null, Path.of("/opt/meshwork/cni"), binDir, netDir,
-        Path.of("/run/a.sock"), 40, null, "info")).hasMessageContaining("mtu 40");
+        Path.of("/run/a.sock"), 40, null, "info", null)).hasMessageContaining("mtu 40");
     assertThatThrownBy(() -> new CniInstaller.Settings(LAUNCHER, null, Path.of("/opt/meshwork/cni"), binDir, netDir,
-        Path.of("relative.sock"), 1450, null, "info")).hasMessageContaining("relative.sock");
+        Path.of("relative.sock"), 1450, null, "info", null)).hasMessageContaining("relative.sock");
     assertThatThrownBy(() -> new CniInstaller.Settings(LAUNCHER, null, Path.of("/opt/meshwork/cni"), binDir, netDir,
-        Path.of("/run/a.sock"), 1450, null, "verbose")).hasMessageContaining("verbose");
+        Path.of("/run/a.sock"), 1450, null, "verbose", null)).hasMessageContaining("verbose");
   }
 }
