@@ -10,6 +10,7 @@ import dev.meshwork.proto.v1.CniIpConfig;
 import dev.meshwork.proto.v1.CniRequest;
 import dev.meshwork.proto.v1.CniResult;
 import dev.meshwork.proto.v1.CniRoute;
+import dev.meshwork.proto.v1.EndpointInfo;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -272,6 +273,25 @@ public final class EndpointManager {
     } finally {
       stateLock.unlock();
     }
+  }
+
+  /** The endpoints for {@code InspectionService.ListEndpoints} ({@code meshwork endpoint list}). */
+  public List<EndpointInfo> describe() {
+    List<EndpointInfo> infos = new ArrayList<>();
+    for (EndpointRecord r : endpoints()) {
+      infos.add(EndpointInfo.newBuilder()
+          .setId(r.endpointId())
+          .setIdentity(r.identity())
+          .addAllLabels(r.labels())
+          .setIpv4(Ipv4.format(r.ip()))
+          .setStatus(r.phase() == EndpointRecord.Phase.READY ? "ready" : "not-ready")
+          .setPodNamespace(r.pod().namespace())
+          .setPodName(r.pod().name())
+          .setContainerId(r.key().containerId())
+          .setHostInterface(r.hostInterface())
+          .build());
+    }
+    return infos;
   }
 
   public HostIpamView ipam() {

@@ -91,6 +91,21 @@ class EndpointManagerTest {
   }
 
   @Test
+  void describesEndpointsForTheEndpointList() throws Exception {
+    CniResult result = manager.add(pod("listed"));
+
+    assertThat(manager.describe()).singleElement().satisfies(info -> {
+      assertThat(info.getIpv4()).isEqualTo(address(result).replace("/32", ""));
+      assertThat(info.getStatus()).isEqualTo("ready");
+      assertThat(info.getPodNamespace() + "/" + info.getPodName()).isEqualTo("default/listed");
+      assertThat(info.getContainerId()).isEqualTo("ctr-listed");
+      assertThat(info.getHostInterface()).isEqualTo(result.getInterfaces(0).getName());
+      assertThat(info.getLabelsList()).containsExactly("k8s:app=listed");
+      assertThat(info.getIdentity()).isEqualTo(1000 + Math.abs("listed".hashCode() % 1000));
+    });
+  }
+
+  @Test
   void takesTheMtuFromTheNetworkConfiguration() throws Exception {
     CniRequest request = pod("mtu").toBuilder()
         .setConfigJson(ByteString.copyFromUtf8("{\"name\":\"meshwork\",\"mtu\":1400}")).build();
