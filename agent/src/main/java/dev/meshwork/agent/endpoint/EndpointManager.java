@@ -47,7 +47,7 @@ import tools.jackson.databind.ObjectMapper;
 public final class EndpointManager {
   private static final Logger log = LoggerFactory.getLogger(EndpointManager.class);
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final int LOCK_STRIPES = 64;
+  private static final int LOCK_STRIPES = 256;
 
   private final EndpointConfig config;
   private final LinkManager links;

@@ -36,7 +36,7 @@ public final class EndpointStore {
 
   private final Path dir;
 
-  /** Opens (and creates, 0700) the state directory. */
+  /** Opens the state directory, creating it if needed. */
   public EndpointStore(Path dir) {
     this.dir = dir;
     try {
