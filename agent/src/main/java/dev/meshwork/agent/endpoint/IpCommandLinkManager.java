@@ -62,7 +62,13 @@ public final class IpCommandLinkManager implements LinkManager {
             "netns", link.netns()),
         "link set " + link.hostInterface() + " up",
         "route replace " + ip + "/32 dev " + link.hostInterface() + " scope link");
-    run(inNode("ip", "-batch", "-"), batch(node)).orThrow("cannot create veth " + link.hostInterface());
+    Result created = run(inNode("ip", "-batch", "-"), batch(node));
+    if (created.exit != 0 && created.stderr.contains("File exists")) {
+      // a leftover of an earlier set-up of this attachment (the name is derived from it): replace it
+      remove(link.hostInterface());
+      created = run(inNode("ip", "-batch", "-"), batch(node));
+    }
+    created.orThrow("cannot create veth " + link.hostInterface());
     String dev = " dev " + link.podInterface();
     List<String> pod = List.of(
         "addr add " + ip + "/32" + dev,

@@ -83,6 +83,17 @@ class EndpointPrivilegedIT {
   }
 
   @Test
+  void replacesALeftoverHostInterfaceOfTheSameAttachment() throws Exception {
+    NetworkNamespace a = namespaces.create("pod-a");
+    String leftover = EndpointManager.hostInterfaceOf(new AttachmentKey("mwt-a", "eth0"));
+    node.execOrThrow("ip", "link", "add", leftover, "type", "veth", "peer", "name", "stale0");
+
+    CniRequest add = pod(a, "a");
+    assertThat(manager.add(add).getInterfaces(0).getName()).isEqualTo(leftover);
+    manager.check(add);
+  }
+
+  @Test
   void checkNoticesARemovedRouteAndDelRemovesTheVethPair() throws Exception {
     NetworkNamespace a = namespaces.create("pod-a");
     CniRequest add = pod(a, "a");

@@ -47,9 +47,6 @@ final class FakeLinkManager implements LinkManager {
     if (!namespaces.containsKey(link.netns())) {
       throw new LinkException("network namespace " + link.netns() + " does not exist");
     }
-    if (links.containsKey(link.hostInterface())) {
-      throw new LinkException("RTNETLINK answers: File exists (" + link.hostInterface() + ")");
-    }
     links.put(link.hostInterface(), link);
     if (failSetUpWith != null) {
       // a half-done set-up: the host side exists, the pod side was not configured
