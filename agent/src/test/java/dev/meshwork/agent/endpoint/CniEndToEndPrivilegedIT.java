@@ -26,8 +26,9 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectMapper;
 
 /**
- * kubelet's path end to end: the real {@code bin/meshwork-cni} launcher and plugin jar, executed
- * as a process with the CNI environment, talk to {@link EndpointApi} on a Unix socket; the
+ * kubelet's path end to end: the real {@code bin/meshwork-cni} launcher, installed by
+ * {@link CniInstaller} with the plugin home baked in, and the plugin jar, executed as a process
+ * with the CNI environment and the installed conflist's configuration, talk to {@link EndpointApi} on a Unix socket; the
  * endpoint manager sets up real veth pairs inside a "node" namespace. Needs root and the plugin
  * jar ({@code ./mvnw -pl cni-plugin -am package}).
  */
@@ -58,6 +59,9 @@ class CniEndToEndPrivilegedIT {
         new DatapathEndpointSink(datapath));
     server = new AgentApiServer(dir.resolve("agent.sock"), List.of(new EndpointApi(manager)));
     server.start();
+    // installed as the chart's init step would: launcher with the plugin home baked in, conflist
+    new CniInstaller(new CniInstaller.Settings(LAUNCHER, null, PLUGIN_HOME, dir.resolve("opt/cni/bin"),
+        dir.resolve("etc/cni/net.d"), dir.resolve("agent.sock"), 1450, null, "info", null)).install();
   }
 
   @AfterEach
@@ -88,18 +92,21 @@ class CniEndToEndPrivilegedIT {
     Map<String, String> env = new HashMap<>();
     env.put("PATH", "/usr/bin:/bin:/usr/sbin:/sbin");
     env.put("MESHWORK_JAVA_HOME", System.getProperty("java.home"));
-    env.put("MESHWORK_CNI_HOME", PLUGIN_HOME.toString());
     env.put("CNI_COMMAND", command);
     env.put("CNI_CONTAINERID", containerId);
     env.put("CNI_IFNAME", "eth0");
-    env.put("CNI_PATH", "/opt/cni/bin");
+    env.put("CNI_PATH", dir.resolve("opt/cni/bin").toString());
     if (netns != null) {
       env.put("CNI_NETNS", netns.path().toString());
     }
     env.put("CNI_ARGS", "IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=" + podName);
-    String config = "{\"cniVersion\":\"1.1.0\",\"name\":\"meshwork\",\"type\":\"meshwork-cni\",\"agent-socket\":\""
-        + dir.resolve("agent.sock") + "\",\"mtu\":1450}";
-    ProcessBuilder builder = new ProcessBuilder(LAUNCHER.toString());
+    // what a runtime passes for a conflist: the list's cniVersion and name with the plugin's fields
+    JsonNode list = JSON.readTree(Files.readString(dir.resolve("etc/cni/net.d").resolve(CniInstaller.CONFLIST)));
+    tools.jackson.databind.node.ObjectNode plugin = (tools.jackson.databind.node.ObjectNode) list.path("plugins").get(0);
+    plugin.put("cniVersion", list.path("cniVersion").asString());
+    plugin.put("name", list.path("name").asString());
+    String config = JSON.writeValueAsString(plugin);
+    ProcessBuilder builder = new ProcessBuilder(dir.resolve("opt/cni/bin").resolve(CniInstaller.PLUGIN).toString());
     builder.environment().clear();
     builder.environment().putAll(env);
     Process process = builder.start();
