@@ -191,6 +191,7 @@ public final class EndpointManager {
       if (!request.getNetns().isEmpty() && !request.getNetns().equals(record.netns())) {
         problems.add("netns is " + request.getNetns() + " but the endpoint was added in " + record.netns());
       }
+      problems.addAll(prevResultDifferences(request, record));
       try {
         problems.addAll(links.verify(linkOf(record)));
       } catch (LinkException e) {
@@ -505,6 +506,30 @@ public final class EndpointManager {
           key + ": expected an integer 68..65535, got " + mtu);
     }
     return mtu.intValue();
+  }
+
+  /** The runtime's cached result of the ADD (CHECK's {@code prevResult}) must name the endpoint's address. */
+  private static List<String> prevResultDifferences(CniRequest request, EndpointRecord record) {
+    if (request.getConfigJson().isEmpty()) {
+      return List.of();
+    }
+    JsonNode ips;
+    try {
+      ips = JSON.readTree(request.getConfigJson().toByteArray()).path("prevResult").path("ips");
+    } catch (JacksonException e) {
+      return List.of("the network configuration is not JSON: " + e.getOriginalMessage());
+    }
+    if (!ips.isArray() || ips.isEmpty()) {
+      return List.of();
+    }
+    String address = Ipv4.format(record.ip()) + "/32";
+    List<String> listed = new ArrayList<>();
+    for (JsonNode ip : ips) {
+      listed.add(ip.path("address").asString(""));
+    }
+    return listed.contains(address)
+        ? List.of()
+        : List.of("prevResult lists " + listed + " but the endpoint has " + address);
   }
 
   private static byte[] hash(AttachmentKey key) {

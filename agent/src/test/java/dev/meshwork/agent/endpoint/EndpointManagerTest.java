@@ -333,6 +333,21 @@ class EndpointManagerTest {
   }
 
   @Test
+  void checkComparesTheRuntimesPrevResultWithTheEndpoint() throws Exception {
+    CniRequest request = pod("prev");
+    String address = address(manager.add(request));
+    String config = "{\"cniVersion\":\"1.1.0\",\"name\":\"meshwork\",\"prevResult\":{\"ips\":[{\"address\":\"%s\"}]}}";
+
+    manager.check(request.toBuilder().setConfigJson(ByteString.copyFromUtf8(config.formatted(address))).build());
+    assertThatThrownBy(() -> manager.check(
+        request.toBuilder().setConfigJson(ByteString.copyFromUtf8(config.formatted("10.1.0.200/32"))).build()))
+        .isInstanceOfSatisfying(CniFailure.class, e -> {
+          assertThat(e.code()).isEqualTo(CniFailure.CHECK_FAILED);
+          assertThat(e.details()).contains("prevResult lists [10.1.0.200/32] but the endpoint has " + address);
+        });
+  }
+
+  @Test
   void checkOfAnUnknownContainerIsCode3() {
     assertThatThrownBy(() -> manager.check(request("ctr-nope", "/var/run/netns/x", new PodRef("default", "nope"))))
         .isInstanceOfSatisfying(CniFailure.class, e -> assertThat(e.code()).isEqualTo(3));
