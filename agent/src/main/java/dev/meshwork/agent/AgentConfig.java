@@ -4,8 +4,10 @@ import dev.meshwork.common.cluster.ClusterId;
 import dev.meshwork.common.cluster.ClusterName;
 import dev.meshwork.common.config.ConfigException;
 import dev.meshwork.common.config.ConfigSource;
+import dev.meshwork.datapath.bpf.BpfDatapathConfig;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -26,6 +28,7 @@ import java.util.Optional;
  * @param apiSocket the Unix socket of the agent API ({@code --api-socket})
  * @param datapath which datapath to program ({@code --datapath=fake|bpf})
  * @param metricsPort the port of {@code GET /metrics}, 0 for any free port
+ * @param bpf the settings of the eBPF datapath, used with {@code --datapath=bpf}
  */
 public record AgentConfig(
     ClusterName clusterName,
@@ -38,7 +41,8 @@ public record AgentConfig(
     Duration clustermeshPollInterval,
     Path apiSocket,
     DatapathKind datapath,
-    int metricsPort) {
+    int metricsPort,
+    BpfSettings bpf) {
 
   /** The datapath implementations. */
   public enum DatapathKind {
@@ -46,6 +50,56 @@ public record AgentConfig(
     FAKE,
     /** eBPF programs and maps in the kernel. */
     BPF
+  }
+
+  /**
+   * How the agent opens and maintains the eBPF datapath.
+   *
+   * @param bpffsRoot directory on a mounted bpffs holding one pin directory per node ({@code --bpffs-root})
+   * @param vxlanDevice the node's VXLAN device, created if missing ({@code --vxlan-device})
+   * @param vxlanPort its UDP port ({@code --vxlan-port})
+   * @param externalDevices devices facing clients outside the mesh, for NodePort ({@code --external-devices})
+   * @param netns the node's network namespace when it is not the agent's own: several nodes on
+   *     one host (sandbox, tests) ({@code --datapath-netns})
+   * @param conntrackGcInterval how often idle conntrack entries are deleted ({@code --conntrack-gc-interval})
+   * @param conntrackTcpIdle a TCP entry idle this long is deleted ({@code --conntrack-tcp-idle})
+   * @param conntrackOtherIdle a UDP/other entry idle this long is deleted ({@code --conntrack-other-idle})
+   */
+  public record BpfSettings(
+      Path bpffsRoot,
+      String vxlanDevice,
+      int vxlanPort,
+      List<String> externalDevices,
+      Optional<Path> netns,
+      Duration conntrackGcInterval,
+      Duration conntrackTcpIdle,
+      Duration conntrackOtherIdle) {
+    public static final BpfSettings DEFAULTS =
+        new BpfSettings(
+            BpfDatapathConfig.DEFAULT_BPFFS_ROOT,
+            BpfDatapathConfig.DEFAULT_VXLAN_DEVICE,
+            BpfDatapathConfig.DEFAULT_VXLAN_PORT,
+            List.of(),
+            Optional.empty(),
+            Duration.ofSeconds(30),
+            Duration.ofHours(6),
+            Duration.ofSeconds(60));
+
+    public BpfSettings {
+      Objects.requireNonNull(bpffsRoot, "bpffsRoot");
+      Objects.requireNonNull(vxlanDevice, "vxlanDevice");
+      externalDevices = List.copyOf(externalDevices);
+      Objects.requireNonNull(netns, "netns");
+      Objects.requireNonNull(conntrackGcInterval, "conntrackGcInterval");
+      Objects.requireNonNull(conntrackTcpIdle, "conntrackTcpIdle");
+      Objects.requireNonNull(conntrackOtherIdle, "conntrackOtherIdle");
+    }
+
+    /** The datapath settings of {@code nodeName}. */
+    public BpfDatapathConfig datapathConfig(String nodeName) {
+      return new BpfDatapathConfig(
+          nodeName, bpffsRoot, vxlanDevice, vxlanPort, netns, BpfDatapathConfig.MapSizes.DEFAULTS, externalDevices);
+    }
   }
 
   public static final Path DEFAULT_CLUSTERMESH_CONFIG_DIR = Path.of("/var/lib/meshwork/clustermesh");
@@ -61,6 +115,7 @@ public record AgentConfig(
     Objects.requireNonNull(clustermeshCacheTtl, "clustermeshCacheTtl");
     Objects.requireNonNull(apiSocket, "apiSocket");
     Objects.requireNonNull(datapath, "datapath");
+    Objects.requireNonNull(bpf, "bpf");
   }
 
   /**
@@ -80,7 +135,15 @@ public record AgentConfig(
         .document("clustermesh-poll-interval", "how often the config directory and the connections are checked")
         .document("api-socket", "Unix socket of the agent API (CNI plugin and CLI)")
         .document("datapath", "fake (in memory) or bpf (kernel)")
-        .document("metrics-port", "port serving GET /metrics (0: any free port)");
+        .document("metrics-port", "port serving GET /metrics (0: any free port)")
+        .document("bpffs-root", "bpf datapath: directory on a mounted bpffs for the node's pinned maps and programs")
+        .document("vxlan-device", "bpf datapath: the node's VXLAN device (created if missing)")
+        .document("vxlan-port", "bpf datapath: UDP port of the VXLAN device")
+        .document("external-devices", "bpf datapath: comma-separated devices facing clients outside the mesh (NodePort)")
+        .document("datapath-netns", "bpf datapath: network namespace of the node when not the agent's own (several nodes on one host)")
+        .document("conntrack-gc-interval", "bpf datapath: how often idle connection-tracking entries are deleted")
+        .document("conntrack-tcp-idle", "bpf datapath: delete a TCP connection-tracking entry idle this long")
+        .document("conntrack-other-idle", "bpf datapath: delete a UDP/other connection-tracking entry idle this long");
     // Every setting is read before the first error is thrown, so that --help lists them all.
     java.util.List<ConfigException> problems = new java.util.ArrayList<>();
     ClusterName clusterName = collect(problems, () -> source.required("cluster-name", "cluster name", ClusterName::of));
@@ -96,6 +159,7 @@ public record AgentConfig(
     Path socket = source.path("api-socket", DEFAULT_API_SOCKET);
     DatapathKind datapath = source.choice("datapath", DatapathKind.class, DatapathKind.FAKE);
     int metricsPort = source.port("metrics-port", DEFAULT_METRICS_PORT);
+    BpfSettings bpf = collect(problems, () -> bpfSettings(source));
     if (!problems.isEmpty()) {
       throw problems.getFirst();
     }
@@ -110,8 +174,32 @@ public record AgentConfig(
         poll,
         socket,
         datapath,
-        metricsPort);
+        metricsPort,
+        bpf);
   }
+
+  private static BpfSettings bpfSettings(ConfigSource source) {
+    BpfSettings d = BpfSettings.DEFAULTS;
+    Path root = source.path("bpffs-root", d.bpffsRoot());
+    String vxlan = source.string("vxlan-device", d.vxlanDevice());
+    int port = source.port("vxlan-port", d.vxlanPort());
+    List<String> external = source.list("external-devices", d.externalDevices());
+    Optional<Path> netns = source.optionalPath("datapath-netns");
+    Duration gc = source.duration("conntrack-gc-interval", d.conntrackGcInterval(), Duration.ofSeconds(1), Duration.ofHours(1));
+    Duration tcpIdle = source.duration("conntrack-tcp-idle", d.conntrackTcpIdle(), Duration.ofSeconds(10), Duration.ofDays(7));
+    Duration otherIdle = source.duration("conntrack-other-idle", d.conntrackOtherIdle(), Duration.ofSeconds(1), Duration.ofDays(1));
+    if (!DEVICE.matcher(vxlan).matches()) {
+      throw ConfigException.invalid("vxlan-device", vxlan, "not a device name (1..15 of A-Z, a-z, 0-9, '_', '-')");
+    }
+    for (String device : external) {
+      if (!DEVICE.matcher(device).matches()) {
+        throw ConfigException.invalid("external-devices", device, "not a device name (1..15 of A-Z, a-z, 0-9, '_', '-')");
+      }
+    }
+    return new BpfSettings(root, vxlan, port, external, netns, gc, tcpIdle, otherIdle);
+  }
+
+  private static final java.util.regex.Pattern DEVICE = java.util.regex.Pattern.compile("[A-Za-z0-9_-]{1,15}");
 
   private static <T> T collect(java.util.List<ConfigException> problems, java.util.function.Supplier<T> read) {
     try {

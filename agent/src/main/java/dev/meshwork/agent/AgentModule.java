@@ -3,6 +3,7 @@ package dev.meshwork.agent;
 import dev.meshwork.agent.api.AgentApiServer;
 import dev.meshwork.agent.api.InspectionApi;
 import dev.meshwork.agent.clustermesh.ClusterMesh;
+import dev.meshwork.agent.datapath.ConntrackCollector;
 import dev.meshwork.agent.identity.IdentityTable;
 import dev.meshwork.agent.ipcache.IpCacheTable;
 import dev.meshwork.agent.node.NodeTable;
@@ -12,6 +13,7 @@ import dev.meshwork.common.lifecycle.Lifecycle;
 import dev.meshwork.common.metrics.Metrics;
 import dev.meshwork.common.metrics.PrometheusEndpoint;
 import dev.meshwork.datapath.Datapath;
+import dev.meshwork.datapath.bpf.BpfDatapath;
 import dagger.Module;
 import dagger.Provides;
 import io.grpc.BindableService;
@@ -134,6 +136,18 @@ public final class AgentModule {
           if (running != null) running.close();
         });
     lifecycle.onStop("datapath", datapath::close);
+    if (datapath instanceof BpfDatapath bpf) {
+      // Only the kernel datapath keeps connection state that must expire.
+      AgentConfig.BpfSettings settings = config.bpf();
+      ConntrackCollector collector =
+          new ConntrackCollector(
+              bpf::collectConntrack,
+              settings.conntrackGcInterval(),
+              settings.conntrackTcpIdle(),
+              settings.conntrackOtherIdle(),
+              metrics.registry());
+      lifecycle.register("conntrack-gc", collector::start, collector::stop);
+    }
     lifecycle.register("reconciler", reconciler::start, reconciler::stop);
     lifecycle.register("clustermesh", mesh::start, mesh::stop);
     lifecycle.register("api", api::start, api::stop);

@@ -25,9 +25,12 @@ class AgentComponentTest {
     Path socket = tmp.resolve("run/agent.sock");
     Path meshDir = Files.createDirectories(tmp.resolve("clustermesh"));
     Files.writeString(meshDir.resolve("Not_A_Cluster"), "endpoints: [http://127.0.0.1:1]\n");
+    // Certificates mounted from the clustermesh Secret beside the configs are not clusters.
+    Files.writeString(meshDir.resolve("k8s-shared-cluster.etcd-client.crt"), "-----BEGIN CERTIFICATE-----\n");
+    Files.writeString(meshDir.resolve("k8s-shared-cluster.etcd-client-ca.crt"), "-----BEGIN CERTIFICATE-----\n");
     AgentConfig config = new AgentConfig(ClusterName.of("k8s-test-cluster"), ClusterId.of(1), "node-1",
         Optional.empty(), meshDir, Optional.empty(), Duration.ofMinutes(3), Duration.ofMillis(100), socket,
-        AgentConfig.DatapathKind.FAKE, 0);
+        AgentConfig.DatapathKind.FAKE, 0, AgentConfig.BpfSettings.DEFAULTS);
     AgentComponent component = DaggerAgentComponent.factory().create(config);
     Lifecycle lifecycle = component.lifecycle();
     lifecycle.start();

@@ -5,9 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import dev.meshwork.datapath.bpf.BpfDatapathConfig;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class AgentMainTest {
   final ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -25,7 +28,8 @@ class AgentMainTest {
   void helpListsEverySettingWithItsEnvironmentVariable() throws Exception {
     assertThat(run("--help")).isZero();
     assertThat(out.toString(StandardCharsets.UTF_8))
-        .contains("--cluster-name", "MESHWORK_CLUSTER_NAME", "--clustermesh-config-dir", "--clustermesh-cache-ttl", "--api-socket", "--datapath");
+        .contains("--cluster-name", "MESHWORK_CLUSTER_NAME", "--clustermesh-config-dir", "--clustermesh-cache-ttl", "--api-socket", "--datapath",
+            "--bpffs-root", "--vxlan-device", "--external-devices", "--conntrack-gc-interval", "MESHWORK_CONNTRACK_TCP_IDLE");
   }
 
   @Test
@@ -47,9 +51,45 @@ class AgentMainTest {
   }
 
   @Test
-  void bpfDatapathIsNotAvailableYetAndSaysSo() throws Exception {
-    assertThat(run("--cluster-name=c1", "--cluster-id=1", "--node-name=n1", "--datapath=bpf")).isEqualTo(2);
-    assertThat(err()).contains("--datapath=bpf").contains("not available yet");
+  void bpfDatapathWithoutBpffsStopsWithExitCode2SayingWhatIsMissing(@TempDir Path notBpffs) throws Exception {
+    assertThat(run("--cluster-name=c1", "--cluster-id=1", "--node-name=n1", "--datapath=bpf", "--bpffs-root=" + notBpffs))
+        .isEqualTo(2);
+    assertThat(err()).contains("--datapath=bpf", "node n1", "capability missing: bpffs is not mounted");
+    assertThat(notBpffs.resolve("n1")).as("nothing created before the probe").doesNotExist();
+  }
+
+  @Test
+  void bpfSettingsComeFromFlagsAndVariables() {
+    AgentConfig config = AgentConfig.from(dev.meshwork.common.config.ConfigSource.of(
+        new String[] {"--cluster-name=c1", "--cluster-id=7", "--node-name=node.a", "--datapath=bpf",
+            "--bpffs-root=/sys/fs/bpf/mw-test", "--vxlan-device=mw_vx", "--external-devices=eth0, eth1"},
+        Map.of("MESHWORK_CONNTRACK_TCP_IDLE", "1h", "MESHWORK_DATAPATH_NETNS", "/run/netns/node-a")));
+    assertThat(config.datapath()).isEqualTo(AgentConfig.DatapathKind.BPF);
+    assertThat(config.bpf().conntrackTcpIdle()).isEqualTo(Duration.ofHours(1));
+    assertThat(config.bpf().conntrackOtherIdle()).isEqualTo(Duration.ofSeconds(60));
+    BpfDatapathConfig datapath = config.bpf().datapathConfig(config.nodeName());
+    assertThat(datapath.nodeDirectory()).isEqualTo(Path.of("/sys/fs/bpf/mw-test/node_a"));
+    assertThat(datapath.vxlanDevice()).isEqualTo("mw_vx");
+    assertThat(datapath.vxlanPort()).isEqualTo(BpfDatapathConfig.DEFAULT_VXLAN_PORT);
+    assertThat(datapath.externalDevices()).containsExactly("eth0", "eth1");
+    assertThat(datapath.netns()).contains(Path.of("/run/netns/node-a"));
+  }
+
+  @Test
+  void bpfDefaultsAreThoseOfTheDatapath() {
+    AgentConfig config = AgentConfig.from(dev.meshwork.common.config.ConfigSource.of(
+        new String[] {"--cluster-name=c1", "--cluster-id=7", "--node-name=n1"}, Map.of()));
+    assertThat(config.bpf().datapathConfig("n1"))
+        .isEqualTo(BpfDatapathConfig.forNode("n1"));
+  }
+
+  @Test
+  void aDeviceNameTheKernelWouldRefuseIsRefusedNamingTheSetting() throws Exception {
+    assertThat(run("--cluster-name=c1", "--cluster-id=1", "--node-name=n1", "--vxlan-device=much-too-long-device")).isEqualTo(2);
+    assertThat(err()).contains("--vxlan-device", "much-too-long-device");
+    err.reset();
+    assertThat(run("--cluster-name=c1", "--cluster-id=1", "--node-name=n1", "--external-devices=eth0,bad/name")).isEqualTo(2);
+    assertThat(err()).contains("--external-devices", "bad/name");
   }
 
   @Test

@@ -5,6 +5,7 @@ import dagger.Component;
 import dev.meshwork.common.lifecycle.Lifecycle;
 import dev.meshwork.common.metrics.Metrics;
 import dev.meshwork.common.metrics.MetricsServer;
+import dev.meshwork.kvstoresync.mirror.ClusterMeshMirror;
 import jakarta.inject.Singleton;
 
 /** The wiring of {@code meshwork-kvstore-sync}: one component per binary, built from its config. */
@@ -19,6 +20,9 @@ public interface KvstoreSyncComponent {
   KvstoreSyncConfig config();
 
   MetricsServer metricsServer();
+
+  /** The mirrors of the remote clusters and their status. */
+  ClusterMeshMirror mirror();
 
   @Component.Factory
   interface Factory {

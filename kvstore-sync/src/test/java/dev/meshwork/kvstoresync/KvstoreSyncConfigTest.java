@@ -8,6 +8,7 @@ import dev.meshwork.common.cluster.ClusterName;
 import dev.meshwork.common.config.ConfigException;
 import dev.meshwork.common.config.ConfigSource;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -23,10 +24,10 @@ class KvstoreSyncConfigTest {
   void readsEverySettingFromFlags() {
     KvstoreSyncConfig config = parse(Map.of(),
         "--cluster-name=cluster-1", "--cluster-id=1", "--kvstore-config=/etc/meshwork/etcd.yaml",
-        "--clustermesh-config-dir=/etc/meshwork/clustermesh", "--metrics-port=9000");
+        "--clustermesh-config-dir=/etc/meshwork/clustermesh", "--clustermesh-drain-grace=30s", "--metrics-port=9000");
 
     assertThat(config).isEqualTo(new KvstoreSyncConfig(ClusterName.of("cluster-1"), ClusterId.of(1),
-        Path.of("/etc/meshwork/etcd.yaml"), Path.of("/etc/meshwork/clustermesh"), 9000));
+        Path.of("/etc/meshwork/etcd.yaml"), Path.of("/etc/meshwork/clustermesh"), Duration.ofSeconds(30), 9000));
   }
 
   @Test
@@ -38,6 +39,7 @@ class KvstoreSyncConfigTest {
     assertThat(config.kvstoreConfig()).isEqualTo(KvstoreSyncConfig.DEFAULT_KVSTORE_CONFIG);
     assertThat(config.clustermeshConfigDir()).isEqualTo(KvstoreSyncConfig.DEFAULT_CLUSTERMESH_CONFIG_DIR);
     assertThat(config.metricsPort()).isEqualTo(KvstoreSyncConfig.DEFAULT_METRICS_PORT);
+    assertThat(config.drainGrace()).isEqualTo(Duration.ofMinutes(3));
   }
 
   @Test
@@ -69,6 +71,12 @@ class KvstoreSyncConfigTest {
   void missingClusterIdentityIsRequired() {
     assertThatThrownBy(() -> parse(Map.of())).hasMessage("missing --cluster-name (MESHWORK_CLUSTER_NAME): it is required");
     assertThatThrownBy(() -> parse(Map.of(), "--cluster-name=c")).hasMessage("missing --cluster-id (MESHWORK_CLUSTER_ID): it is required");
+  }
+
+  @Test
+  void negativeDrainGraceNamesTheSetting() {
+    assertThatThrownBy(() -> parse(Map.of(), "--cluster-name=c", "--cluster-id=1", "--clustermesh-drain-grace=soon"))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("--clustermesh-drain-grace");
   }
 
   @Test

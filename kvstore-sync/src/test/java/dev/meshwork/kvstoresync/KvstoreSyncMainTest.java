@@ -10,9 +10,12 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class KvstoreSyncMainTest {
   private final ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -45,15 +48,29 @@ class KvstoreSyncMainTest {
 
     assertThat(out.toString(StandardCharsets.UTF_8))
         .contains("--cluster-name (MESHWORK_CLUSTER_NAME)", "--cluster-id (MESHWORK_CLUSTER_ID)", "--kvstore-config (MESHWORK_KVSTORE_CONFIG)",
-            "--clustermesh-config-dir (MESHWORK_CLUSTERMESH_CONFIG_DIR)", "--metrics-port (MESHWORK_METRICS_PORT)");
+            "--clustermesh-config-dir (MESHWORK_CLUSTERMESH_CONFIG_DIR)", "--clustermesh-drain-grace (MESHWORK_CLUSTERMESH_DRAIN_GRACE)", "--metrics-port (MESHWORK_METRICS_PORT)");
   }
 
   @Test
-  void startsServesMetricsAndStopsCleanly() throws Exception {
+  void missingLocalEtcdConfigFailsTheStartNamingTheFile(@TempDir Path dir) throws Exception {
+    int code = run(Map.of(), "--cluster-name=cluster-1", "--cluster-id=1", "--metrics-port=0",
+        "--kvstore-config=" + dir.resolve("etcd-config.yaml"), "--clustermesh-config-dir=" + dir);
+
+    assertThat(code).isEqualTo(1);
+    assertThat(err.toString(StandardCharsets.UTF_8)).contains("local-etcd").contains("etcd-config.yaml");
+  }
+
+  @Test
+  void startsServesMetricsAndStopsCleanly(@TempDir Path dir) throws Exception {
     AtomicReference<String> scraped = new AtomicReference<>();
     AtomicReference<Lifecycle> lifecycle = new AtomicReference<>();
+    // Nothing listens there: building the client does not connect, and no remote is configured.
+    Path etcdConfig = Files.writeString(dir.resolve("etcd-config.yaml"), "endpoints:\n- http://127.0.0.1:9\n");
 
-    int code = KvstoreSyncMain.run(new String[] {"--cluster-name=cluster-1", "--cluster-id=1", "--metrics-port=0"}, Map.of(),
+    Path clustermesh = Files.createDirectory(dir.resolve("clustermesh"));
+
+    int code = KvstoreSyncMain.run(new String[] {"--cluster-name=cluster-1", "--cluster-id=1", "--metrics-port=0",
+            "--kvstore-config=" + etcdConfig, "--clustermesh-config-dir=" + clustermesh}, Map.of(),
         new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8), component -> {
           lifecycle.set(component.lifecycle());
           try (HttpClient http = HttpClient.newHttpClient()) {
@@ -69,6 +86,7 @@ class KvstoreSyncMainTest {
 
     assertThat(code).isZero();
     assertThat(scraped.get()).contains("cluster=\"cluster-1\"").contains("jvm_memory_used_bytes");
+    assertThat(lifecycle.get().names()).contains("local-etcd", "clustermesh-mirror");
     assertThat(lifecycle.get().state()).isEqualTo(Lifecycle.State.STOPPED);
   }
 }

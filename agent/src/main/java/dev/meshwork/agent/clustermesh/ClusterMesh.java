@@ -220,7 +220,9 @@ public final class ClusterMesh {
           // Kubernetes secret volumes hold "..data" and timestamped directories besides the keys.
           if (fileName.startsWith(".") || !Files.isRegularFile(file)) continue;
           String cluster = fileName.replaceFirst("\\.(yaml|yml)$", "");
-          if (cluster.equals(settings.localCluster())) continue;
+          // The mounted clustermesh Secret also holds <remote>.etcd-client.crt and friends; a
+          // cluster name has no dot, so those are never configs. Other bad names are reported.
+          if (cluster.contains(".") || cluster.equals(settings.localCluster())) continue;
           present.put(cluster, file);
         }
       } catch (IOException e) {

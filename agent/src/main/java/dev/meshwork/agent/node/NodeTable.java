@@ -12,8 +12,9 @@ import java.util.Set;
 import java.util.function.Consumer;
 
 /**
- * Every cluster's nodes. Each change reports the pod CIDRs it touched, because a pod CIDR with
- * its node's IP is a tunnel entry. Thread-safe.
+ * Every cluster's nodes. Each change reports the prefixes it touched: the pod CIDRs, because a
+ * pod CIDR with its node's IP is a tunnel entry, and the node's IP as a /32, because node IPs
+ * carry the host or remote-node identity in the ipcache. Thread-safe.
  */
 public final class NodeTable {
   private final String localCluster;
@@ -87,11 +88,11 @@ public final class NodeTable {
     if (node.equals(old) && evicted.isEmpty()) {
       return evicted;
     }
-    Set<IpPrefix> touched = new HashSet<>(node.podCidrs());
+    Set<IpPrefix> touched = new HashSet<>(prefixesOf(node));
     if (old != null) {
-      touched.addAll(old.podCidrs());
+      touched.addAll(prefixesOf(old));
     }
-    evicted.forEach(n -> touched.addAll(n.podCidrs()));
+    evicted.forEach(n -> touched.addAll(prefixesOf(n)));
     touched.forEach(listener);
     return evicted;
   }
@@ -103,8 +104,18 @@ public final class NodeTable {
       old = nodes == null ? null : nodes.remove(name);
     }
     if (old != null) {
-      old.podCidrs().forEach(listener);
+      prefixesOf(old).forEach(listener);
     }
+  }
+
+  /** The prefixes a node puts into the ipcache: its pod CIDRs and its own IP. */
+  public static List<IpPrefix> prefixesOf(NodeRecord node) {
+    if (node.internalIp() == 0) {
+      return node.podCidrs();
+    }
+    List<IpPrefix> prefixes = new ArrayList<>(node.podCidrs());
+    prefixes.add(IpPrefix.host(node.internalIp()));
+    return prefixes;
   }
 
   public void drain(String cluster) {
@@ -113,7 +124,7 @@ public final class NodeTable {
       removed = byCluster.remove(cluster);
     }
     if (removed != null) {
-      removed.values().forEach(n -> n.podCidrs().forEach(listener));
+      removed.values().forEach(n -> prefixesOf(n).forEach(listener));
     }
   }
 
@@ -137,6 +148,21 @@ public final class NodeTable {
     return Optional.ofNullable(best);
   }
 
+  /**
+   * The node whose InternalIP is {@code ip}: the local cluster's first, then by cluster and node
+   * name, like {@link #ownerOf}.
+   */
+  public synchronized Optional<NodeRecord> withIp(int ip) {
+    NodeRecord best = null;
+    for (Map<String, NodeRecord> nodes : byCluster.values()) {
+      for (NodeRecord n : nodes.values()) {
+        if (ip != 0 && n.internalIp() == ip && (best == null || order.compare(n, best) < 0)) {
+          best = n;
+        }
+      }
+    }
+    return Optional.ofNullable(best);
+  }
 
   /** All nodes, local cluster first, then by cluster and name. */
   public synchronized List<NodeRecord> all() {

@@ -49,6 +49,10 @@ public final class DatapathReconciler {
   private static final Logger log = LoggerFactory.getLogger(DatapathReconciler.class);
   /** Identity of a pod CIDR entry: an address of the CIDR not yet in the ipcache is "world". */
   static final int WORLD = 2;
+  /** Identity of this agent's own node IP. */
+  static final int HOST = 1;
+  /** Identity of every other node's IP, in any cluster. */
+  static final int REMOTE_NODE = 6;
 
   private final Datapath datapath;
   private final NodeTable nodes;
@@ -336,7 +340,7 @@ public final class DatapathReconciler {
         if (p.length() == 32) ips.add(p.address());
         else prefixes.add(p);
       }
-      for (NodeRecord n : nodes.all()) prefixes.addAll(n.podCidrs());
+      for (NodeRecord n : nodes.all()) prefixes.addAll(NodeTable.prefixesOf(n));
       names.addAll(services.localNames());
       names.addAll(frontendsByService.keySet());
     }
@@ -455,7 +459,18 @@ public final class DatapathReconciler {
     appliedServices.forEach((f, s) -> revNatView.put(f, s.revNatId()));
   }
 
+  /**
+   * A node IP carries the host identity (own node) or remote-node; it is on the underlay, never
+   * tunnelled. It wins over a pod entry for the same address: that is a host-network pod, which
+   * is the node as far as policy is concerned.
+   */
   private IpCacheEntry desiredHost(int ip) {
+    Optional<NodeRecord> node = nodes.withIp(ip);
+    if (node.isPresent()) {
+      NodeRecord n = node.get();
+      boolean own = n.cluster().equals(localCluster) && n.name().equals(nodeName);
+      return new IpCacheEntry(IpPrefix.host(ip), own ? HOST : REMOTE_NODE, 0);
+    }
     return ipcache
         .lookup(ip)
         .map(

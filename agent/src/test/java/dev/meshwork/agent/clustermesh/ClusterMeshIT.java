@@ -214,6 +214,23 @@ class ClusterMeshIT {
   }
 
   @Test
+  void theCertificateFilesOfTheMountedSecretAreNotTakenForClusters() throws Exception {
+    blogClusters();
+    // The clustermesh Secret mounts each remote's client certificate, key and CA next to its config.
+    for (String extra : List.of(SHARED + ".etcd-client.crt", SHARED + ".etcd-client.key", SHARED + "-ca.crt")) {
+      Files.writeString(meshDir.resolve(extra), "-----BEGIN PRIVATE KEY-----\nnot a cluster config\n-----END PRIVATE KEY-----\n");
+    }
+    TestAgent agent = agent();
+
+    await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(remote(agent, SHARED).getReady()).isTrue());
+    assertThat(agent.api().getClusterMeshStatus(ALL).getRemotesList())
+        .extracting(RemoteClusterStatus::getName)
+        .containsExactly(SHARED);
+    // No phantom cluster holds back the end of the restore.
+    await().atMost(Duration.ofSeconds(10)).until(() -> !agent.reconciler.restoring());
+  }
+
+  @Test
   void keepsRemoteStateWhileRemoteEtcdIsDownAndResyncsOnlyWhatChanged() throws Exception {
     blogClusters();
     TestAgent agent = agent();
@@ -259,7 +276,9 @@ class ClusterMeshIT {
     await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
       DatapathSnapshot s = agent.datapath.snapshot();
       assertThat(backendsOf(s, CLUSTER_IP)).isEmpty();
-      assertThat(s.ipcache().keySet()).containsOnly(IpPrefix.parse("10.1.1.0/24"));
+      // What remains is the test cluster's: node-2's tunnel and both node IPs.
+      assertThat(s.ipcache().keySet()).containsOnly(
+          IpPrefix.parse("10.1.1.0/24"), IpPrefix.parse("198.18.0.1/32"), IpPrefix.parse("198.18.0.2/32"));
     });
     assertThat(agent.api().listNodes(ALL).getNodesList()).extracting(NodeInfo::getCluster).containsOnly(TEST);
     assertThat(agent.api().listIdentities(ALL).getIdentitiesList()).noneMatch(i -> i.getCluster().equals(SHARED));

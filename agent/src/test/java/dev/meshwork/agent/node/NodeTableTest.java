@@ -46,4 +46,25 @@ class NodeTableTest {
     table.upsert(node(LOCAL, "b", "198.18.0.1", "10.9.0.0/24"));
     assertThat(table.ownerOf(IpPrefix.parse("10.9.0.0/24"))).map(NodeRecord::cluster).contains(LOCAL);
   }
+
+  @Test
+  void aNodeChangeReportsItsOldAndNewIpBesidesItsPodCidrs() {
+    table.listener(touched::add);
+    table.upsert(node("k8s-shared-cluster", "a", "198.18.1.1", "10.2.0.0/24"));
+    table.upsert(node("k8s-shared-cluster", "a", "198.18.1.2", "10.2.0.0/24"));
+    assertThat(touched).contains(IpPrefix.parse("198.18.1.1/32"), IpPrefix.parse("198.18.1.2/32"), IpPrefix.parse("10.2.0.0/24"));
+
+    touched.clear();
+    table.drain("k8s-shared-cluster");
+    assertThat(touched).containsExactlyInAnyOrder(IpPrefix.parse("198.18.1.2/32"), IpPrefix.parse("10.2.0.0/24"));
+  }
+
+  @Test
+  void theNodeOwningAnIpIsTheLocalClustersFirst() {
+    table.upsert(node("k8s-shared-cluster", "twin", "198.18.0.7"));
+    table.upsert(node(LOCAL, "node-7", "198.18.0.7"));
+    assertThat(table.withIp(Ipv4.parse("198.18.0.7"))).map(NodeRecord::name).contains("node-7");
+    assertThat(table.withIp(Ipv4.parse("198.18.0.8"))).isEmpty();
+    assertThat(table.withIp(0)).as("0 means no IP, never a node").isEmpty();
+  }
 }

@@ -69,13 +69,65 @@ class DatapathReconcilerTest {
     nodes.upsert(new NodeRecord(SHARED, "node-1", Ipv4.parse("198.18.1.1"), List.of(IpPrefix.parse("10.2.0.0/24"))));
     settle();
 
-    assertThat(datapath.snapshot().ipcache()).containsOnly(
+    assertThat(cidrEntries()).containsOnly(
         java.util.Map.entry(IpPrefix.parse("10.1.1.0/24"), new IpCacheEntry(IpPrefix.parse("10.1.1.0/24"), 2, Ipv4.parse("198.18.0.2"))),
         java.util.Map.entry(IpPrefix.parse("10.2.0.0/24"), new IpCacheEntry(IpPrefix.parse("10.2.0.0/24"), 2, Ipv4.parse("198.18.1.1"))));
 
     nodes.delete(SHARED, "node-1");
     settle();
-    assertThat(datapath.snapshot().ipcache()).containsOnlyKeys(IpPrefix.parse("10.1.1.0/24"));
+    assertThat(cidrEntries()).containsOnlyKeys(IpPrefix.parse("10.1.1.0/24"));
+  }
+
+  /** The ipcache without host (/32) entries: pod CIDRs, i.e. the tunnel map. */
+  java.util.Map<IpPrefix, IpCacheEntry> cidrEntries() throws Exception {
+    java.util.Map<IpPrefix, IpCacheEntry> cidrs = new java.util.HashMap<>(datapath.snapshot().ipcache());
+    cidrs.keySet().removeIf(p -> p.length() == 32);
+    return cidrs;
+  }
+
+  static IpCacheEntry host(String ip, int identity) {
+    return new IpCacheEntry(IpPrefix.parse(ip + "/32"), identity, 0);
+  }
+
+  @Test
+  void nodeIpsCarryTheHostIdentityForThisNodeAndRemoteNodeForEveryOther() throws Exception {
+    start();
+    nodes.upsert(new NodeRecord(LOCAL, "node-1", Ipv4.parse("198.18.0.1"), List.of(IpPrefix.parse("10.1.0.0/24"))));
+    nodes.upsert(new NodeRecord(LOCAL, "node-2", Ipv4.parse("198.18.0.2"), List.of(IpPrefix.parse("10.1.1.0/24"))));
+    nodes.upsert(new NodeRecord(SHARED, "node-1", Ipv4.parse("198.18.1.1"), List.of(IpPrefix.parse("10.2.0.0/24"))));
+    settle();
+
+    // Node IPs are on the underlay: never tunnelled.
+    assertThat(datapath.snapshot().ipcache()).contains(
+        java.util.Map.entry(IpPrefix.parse("198.18.0.1/32"), host("198.18.0.1", DatapathReconciler.HOST)),
+        java.util.Map.entry(IpPrefix.parse("198.18.0.2/32"), host("198.18.0.2", DatapathReconciler.REMOTE_NODE)),
+        java.util.Map.entry(IpPrefix.parse("198.18.1.1/32"), host("198.18.1.1", DatapathReconciler.REMOTE_NODE)));
+
+    nodes.upsert(new NodeRecord(SHARED, "node-1", Ipv4.parse("198.18.1.9"), List.of(IpPrefix.parse("10.2.0.0/24"))));
+    settle();
+    assertThat(datapath.snapshot().ipcache())
+        .doesNotContainKey(IpPrefix.parse("198.18.1.1/32"))
+        .containsEntry(IpPrefix.parse("198.18.1.9/32"), host("198.18.1.9", DatapathReconciler.REMOTE_NODE));
+
+    nodes.delete(SHARED, "node-1");
+    settle();
+    assertThat(datapath.snapshot().ipcache()).doesNotContainKey(IpPrefix.parse("198.18.1.9/32"));
+  }
+
+  @Test
+  void aHostNetworkPodOnANodeIpKeepsTheNodesIdentity() throws Exception {
+    start();
+    nodes.upsert(new NodeRecord(SHARED, "node-1", Ipv4.parse("198.18.1.1"), List.of()));
+    ipcache.upsert(SHARED, Ipv4.parse("198.18.1.1"), 131328, Ipv4.parse("198.18.1.1"));
+    settle();
+    assertThat(datapath.snapshot().ipcache().get(IpPrefix.parse("198.18.1.1/32")))
+        .isEqualTo(host("198.18.1.1", DatapathReconciler.REMOTE_NODE));
+
+    nodes.delete(SHARED, "node-1");
+    settle();
+    // Without the node, the pod entry is what remains.
+    assertThat(datapath.snapshot().ipcache().get(IpPrefix.parse("198.18.1.1/32")))
+        .isEqualTo(new IpCacheEntry(IpPrefix.parse("198.18.1.1/32"), 131328, Ipv4.parse("198.18.1.1")));
   }
 
   @Test

@@ -36,7 +36,8 @@ public final class TestAgent implements AutoCloseable {
             Duration.ofMillis(100),
             socket,
             AgentConfig.DatapathKind.FAKE,
-            0);
+            0,
+            AgentConfig.BpfSettings.DEFAULTS);
     this.datapath = datapath;
     TestAgentComponent component = DaggerTestAgentComponent.factory().create(config, datapath);
     this.lifecycle = component.lifecycle();

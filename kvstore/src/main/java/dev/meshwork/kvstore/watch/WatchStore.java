@@ -306,12 +306,9 @@ public final class WatchStore<T extends Message> implements AutoCloseable {
 
   private void listPage(
       Client client, int gen, ByteSequence from, long atRevision, boolean canary, int pageNo) {
-    GetOption.Builder option =
-        GetOption.builder()
-            .withRange(prefixEnd)
-            .withLimit(pageSize)
-            .withSortField(GetOption.SortTarget.KEY)
-            .withSortOrder(GetOption.SortOrder.ASCEND);
+    // No sort options: etcd returns a range in key order anyway, and on etcd 3.4 an explicit sort
+    // makes every page re-read the whole rest of the range (4-10x slower lists at 100k keys).
+    GetOption.Builder option = GetOption.builder().withRange(prefixEnd).withLimit(pageSize);
     if (atRevision > 0) {
       option.withRevision(atRevision);
     }

@@ -1,0 +1,109 @@
+package dev.meshwork.agent.policy;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Parses a Kubernetes label selector ({@code matchLabels}, {@code matchExpressions}) into
+ * requirements on canonical label keys: {@code app}, {@code k8s:app} and {@code any:app} are the
+ * same key.
+ */
+final class SelectorParser {
+  private static final Set<String> FIELDS = Set.of("matchLabels", "matchExpressions");
+  private static final Set<String> EXPRESSION_FIELDS = Set.of("key", "operator", "values");
+
+  private SelectorParser() {}
+
+  /** The selector at {@code path}, or null when it has errors (recorded in {@code reader}). */
+  static Selector parse(Object yaml, String path, SpecReader reader) {
+    int before = reader.errorCount();
+    Map<String, Object> map = reader.map(yaml, path);
+    if (map == null) {
+      return null;
+    }
+    reader.onlyFields(map, path, FIELDS, Set.of());
+    List<Requirement> requirements = new ArrayList<>();
+    Object matchLabels = map.get("matchLabels");
+    if (matchLabels != null) {
+      Map<String, Object> labels = reader.map(matchLabels, path + ".matchLabels");
+      if (labels != null) {
+        labels.forEach(
+            (key, value) -> {
+              String p = path + ".matchLabels." + key;
+              String v = reader.string(value, p);
+              if (checkKey(key, p, reader) && v != null) {
+                requirements.add(Requirement.equal(LabelSet.canonicalKey(key), v));
+              }
+            });
+      }
+    }
+    Object matchExpressions = map.get("matchExpressions");
+    if (matchExpressions != null) {
+      List<?> expressions = reader.list(matchExpressions, path + ".matchExpressions");
+      if (expressions != null) {
+        for (int i = 0; i < expressions.size(); i++) {
+          Requirement r = expression(expressions.get(i), path + ".matchExpressions[" + i + "]", reader);
+          if (r != null) {
+            requirements.add(r);
+          }
+        }
+      }
+    }
+    return reader.errorCount() == before ? new Selector(requirements) : null;
+  }
+
+  private static Requirement expression(Object yaml, String path, SpecReader reader) {
+    Map<String, Object> map = reader.map(yaml, path);
+    if (map == null) {
+      return null;
+    }
+    reader.onlyFields(map, path, EXPRESSION_FIELDS, Set.of());
+    String key = reader.string(map.get("key"), path + ".key");
+    String opName = reader.string(map.get("operator"), path + ".operator");
+    if (key == null || opName == null || !checkKey(key, path + ".key", reader)) {
+      return null;
+    }
+    Operator op = Operator.fromYaml(opName);
+    if (op == null) {
+      reader.error(
+          path + ".operator",
+          "unknown operator \"" + opName + "\" (expected In, NotIn, Exists or DoesNotExist)");
+      return null;
+    }
+    List<String> values = new ArrayList<>();
+    Object rawValues = map.get("values");
+    if (rawValues != null) {
+      List<?> list = reader.list(rawValues, path + ".values");
+      if (list == null) {
+        return null;
+      }
+      for (int i = 0; i < list.size(); i++) {
+        String v = reader.string(list.get(i), path + ".values[" + i + "]");
+        if (v == null) {
+          return null;
+        }
+        values.add(v);
+      }
+    }
+    boolean needsValues = op == Operator.IN || op == Operator.NOT_IN;
+    if (needsValues && values.isEmpty()) {
+      reader.error(path + ".values", "operator " + opName + " needs at least one value");
+      return null;
+    }
+    if (!needsValues && !values.isEmpty()) {
+      reader.error(path + ".values", "operator " + opName + " takes no values");
+      return null;
+    }
+    return new Requirement(LabelSet.canonicalKey(key), op, values);
+  }
+
+  private static boolean checkKey(String key, String path, SpecReader reader) {
+    if (LabelSet.canonicalKey(key).isEmpty()) {
+      reader.error(path, "empty label key");
+      return false;
+    }
+    return true;
+  }
+}

@@ -1,0 +1,113 @@
+package dev.meshwork.cli.clustermesh;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * What `connect` writes for one cluster, computed before anything touches the disk:
+ *
+ * <pre>
+ * OUT/&lt;cluster&gt;/meshwork-clustermesh.yaml       the Secret (one entry per remote + its 3 PEM files)
+ * OUT/&lt;cluster&gt;/host-aliases.yaml              Helm values clustermesh.hostAliases
+ * OUT/&lt;cluster&gt;/clustermesh/&lt;remote&gt;            kvstore config pointing at the files beside it
+ * OUT/&lt;cluster&gt;/clustermesh/&lt;remote&gt;.etcd-client-ca.crt, .etcd-client.crt, .etcd-client.key
+ * </pre>
+ *
+ * The Secret's configs point at the mount path in the agent pod; the directory's configs point at
+ * the directory itself, for agents run outside Kubernetes (the sandbox).
+ */
+public final class ConnectionFiles {
+
+  public static final String SECRET_FILE = "meshwork-clustermesh.yaml";
+  public static final String HOST_ALIASES_FILE = "host-aliases.yaml";
+  public static final String CONFIG_DIR = "clustermesh";
+
+  /** One file to write, relative to OUT. */
+  public record OutputFile(Path path, String text, boolean secret) {}
+
+  private ConnectionFiles() {}
+
+  public static String caFileName(String remote) {
+    return remote + ".etcd-client-ca.crt";
+  }
+
+  public static String certFileName(String remote) {
+    return remote + ".etcd-client.crt";
+  }
+
+  public static String keyFileName(String remote) {
+    return remote + ".etcd-client.key";
+  }
+
+  /**
+   * The files of {@code local}: for every other member, a client certificate issued by that
+   * member's CA (CN {@value CertificateAuthority#REMOTE_CLIENT_COMMON_NAME}, OU = local).
+   *
+   * @param out the output directory, made absolute in the directory form's configs
+   * @param namespace the Secret's namespace, or null for none (kubectl -n decides)
+   */
+  public static List<OutputFile> forCluster(
+      MeshMember local,
+      List<MeshMember> members,
+      Map<String, CertificateAuthority> authorities,
+      Path out,
+      String mountPath,
+      String namespace,
+      Duration validity) {
+    Path clusterDir = Path.of(local.name());
+    Path configDir = clusterDir.resolve(CONFIG_DIR);
+    Path absoluteConfigDir = out.toAbsolutePath().normalize().resolve(configDir);
+    List<OutputFile> files = new ArrayList<>();
+    Map<String, String> secretData = new TreeMap<>();
+    Map<String, String> hostAliases = new LinkedHashMap<>();
+    for (MeshMember remote : members) {
+      if (remote.name().equals(local.name())) {
+        continue;
+      }
+      CertificateAuthority remoteCa = authorities.get(remote.name());
+      IssuedCertificate client =
+          remoteCa.issueClient(CertificateAuthority.REMOTE_CLIENT_COMMON_NAME, local.name(), validity);
+      String caPem = PemOutput.encode(remoteCa.certificate());
+      String certPem = PemOutput.encode(client.certificate());
+      String keyPem = PemOutput.encode(client.keyPair().getPrivate());
+      String endpoint = remote.address().endpoint(remote.name());
+      String r = remote.name();
+
+      String mounted =
+          ClusterMeshYaml.kvstoreConfig(
+              endpoint, mountPath + "/" + caFileName(r), mountPath + "/" + certFileName(r), mountPath + "/" + keyFileName(r));
+      secretData.put(r, base64(mounted));
+      secretData.put(caFileName(r), base64(caPem));
+      secretData.put(certFileName(r), base64(certPem));
+      secretData.put(keyFileName(r), base64(keyPem));
+
+      String direct =
+          ClusterMeshYaml.kvstoreConfig(
+              endpoint,
+              absoluteConfigDir.resolve(caFileName(r)).toString(),
+              absoluteConfigDir.resolve(certFileName(r)).toString(),
+              absoluteConfigDir.resolve(keyFileName(r)).toString());
+      files.add(new OutputFile(configDir.resolve(r), direct, false));
+      files.add(new OutputFile(configDir.resolve(caFileName(r)), caPem, false));
+      files.add(new OutputFile(configDir.resolve(certFileName(r)), certPem, false));
+      files.add(new OutputFile(configDir.resolve(keyFileName(r)), keyPem, true));
+
+      remote.address().hostAliasIp().ifPresent(ip -> hostAliases.put(MeshNames.etcdHost(r), ip));
+    }
+    files.add(new OutputFile(
+        clusterDir.resolve(SECRET_FILE), ClusterMeshYaml.secret(MeshNames.SECRET_NAME, namespace, local.name(), secretData), true));
+    files.add(new OutputFile(clusterDir.resolve(HOST_ALIASES_FILE), ClusterMeshYaml.hostAliases(local.name(), hostAliases), false));
+    return files;
+  }
+
+  private static String base64(String text) {
+    return Base64.getEncoder().encodeToString(text.getBytes(StandardCharsets.UTF_8));
+  }
+}

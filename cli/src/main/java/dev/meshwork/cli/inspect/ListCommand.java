@@ -1,0 +1,80 @@
+package dev.meshwork.cli.inspect;
+
+import com.google.protobuf.Message;
+import dev.meshwork.cli.MeshworkCli;
+import dev.meshwork.cli.agent.AgentConnection;
+import dev.meshwork.cli.agent.AgentUnreachableException;
+import dev.meshwork.cli.output.JsonOutput;
+import dev.meshwork.cli.output.OutputFormat;
+import dev.meshwork.proto.v1.InspectionServiceGrpc.InspectionServiceBlockingStub;
+import dev.meshwork.proto.v1.ListRequest;
+import io.grpc.StatusRuntimeException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * One inspection call to the agent, printed as a table or as JSON. Subclasses say which call to
+ * make and how its answer looks as a table.
+ */
+public abstract class ListCommand<T extends Message> implements Callable<Integer> {
+
+  @Spec protected CommandSpec spec;
+
+  @Option(
+      names = {"-o", "--output"},
+      defaultValue = "table",
+      paramLabel = "FORMAT",
+      description = "Output format: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
+  private OutputFormat output;
+
+  @Option(
+      names = "--cluster",
+      paramLabel = "NAME",
+      description = "Only entries of this cluster.")
+  private String cluster;
+
+  // Also accepted after the subcommand; without it the root's --socket (or its default) applies.
+  @Option(
+      names = "--socket",
+      paramLabel = "PATH",
+      description = "The agent's API socket (env MESHWORK_AGENT_SOCKET; default: " + MeshworkCli.DEFAULT_SOCKET + ").")
+  private Path socket;
+
+  /** The RPC's name, for error messages. */
+  protected abstract String callName();
+
+  protected abstract T fetch(InspectionServiceBlockingStub agent, ListRequest request);
+
+  protected abstract String table(T answer);
+
+  @Override
+  public Integer call() {
+    print(query());
+    return 0;
+  }
+
+  /** One call to the agent. */
+  protected T query() {
+    Path socket = socket();
+    ListRequest request = ListRequest.newBuilder().setCluster(cluster == null ? "" : cluster).build();
+    try (AgentConnection agent = AgentConnection.open(socket)) {
+      return fetch(agent.inspection(), request);
+    } catch (StatusRuntimeException e) {
+      throw AgentUnreachableException.fromCall(socket, callName(), e);
+    }
+  }
+
+  protected void print(T answer) {
+    PrintWriter out = spec.commandLine().getOut();
+    out.print(output == OutputFormat.json ? JsonOutput.render(answer) : table(answer));
+    out.flush();
+  }
+
+  protected Path socket() {
+    return socket != null ? socket : ((MeshworkCli) spec.root().userObject()).socket();
+  }
+}
