@@ -13,7 +13,11 @@ import io.etcd.jetcd.Client;
 import io.etcd.jetcd.options.GetOption;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMixedDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import io.fabric8.mockwebserver.Context;
+import io.fabric8.mockwebserver.MockWebServer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -21,35 +25,81 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.BeforeEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
  * One cluster for integration tests: the fabric8 mock API in CRUD mode with the MeshNode CRD
  * installed, a real etcd, and operators built by the production Dagger component with short
- * timings.
+ * timings. Either {@link #perTest()} as a JUnit extension that brings its own API server, etcd and
+ * temp directory for every test, or built on a server and etcd the caller owns.
  */
-public final class OperatorFixture implements AutoCloseable {
+public final class OperatorFixture implements BeforeEachCallback, AfterEachCallback, AutoCloseable {
 
   public static final String CLUSTER = "k8s-shared-cluster";
   public static final int CLUSTER_ID = 2;
 
-  private final KubernetesMockServer server;
-  private final EtcdExtension etcd;
-  private final Path kvstoreConfig;
-  private final Client etcdClient;
-  private final KubernetesClient client;
+  private final boolean ownsServerAndEtcd;
   private final List<OperatorComponent> operators = new ArrayList<>();
+  private KubernetesMockServer server;
+  private EtcdExtension etcd;
+  private Path tempDir;
+  private Path kvstoreConfig;
+  private Client etcdClient;
+  private KubernetesClient client;
 
+  /** A fixture on the caller's server and running etcd; the caller stops them after {@link #close()}. */
   public OperatorFixture(KubernetesMockServer server, EtcdExtension etcd, Path tempDir)
+      throws IOException {
+    this.ownsServerAndEtcd = false;
+    connect(server, etcd, tempDir);
+  }
+
+  private OperatorFixture() {
+    this.ownsServerAndEtcd = true;
+  }
+
+  /**
+   * For {@code @RegisterExtension}: before each test a new mock API server (CRUD mode), a new
+   * plain etcd and a temp directory; after it, the operators stopped and all of them removed.
+   */
+  public static OperatorFixture perTest() {
+    return new OperatorFixture();
+  }
+
+  @Override
+  public void beforeEach(ExtensionContext context) throws Exception {
+    EtcdExtension newEtcd = EtcdExtension.plain();
+    newEtcd.start();
+    // What @EnableKubernetesMockClient(crud = true) builds.
+    KubernetesMockServer newServer = new KubernetesMockServer(
+        new Context(Serialization.jsonMapper()), new MockWebServer(), new HashMap<>(),
+        new KubernetesMixedDispatcher(new HashMap<>()), false);
+    newServer.init();
+    this.server = newServer;
+    this.etcd = newEtcd;
+    connect(newServer, newEtcd, Files.createTempDirectory("mwt-operator-"));
+  }
+
+  @Override
+  public void afterEach(ExtensionContext context) throws IOException {
+    close();
+  }
+
+  private void connect(KubernetesMockServer server, EtcdExtension etcd, Path tempDir)
       throws IOException {
     // Awaited state is read with orElseThrow(): absent yet is not a failure yet.
     org.awaitility.Awaitility.ignoreExceptionsByDefault();
     this.server = server;
     this.etcd = etcd;
+    this.tempDir = tempDir;
     this.kvstoreConfig = tempDir.resolve("kvstore.yaml");
     Files.writeString(kvstoreConfig, "endpoints:\n- " + etcd.endpoint() + "\n");
     this.etcdClient = EtcdClients.plain(List.of(URI.create(etcd.endpoint())));
@@ -102,6 +152,11 @@ public final class OperatorFixture implements AutoCloseable {
     OperatorComponent operator = newOperator(config, server.createClient());
     operator.lifecycle().start();
     return operator;
+  }
+
+  /** Another client of the mock API server, for an operator a test cuts off from it. */
+  public KubernetesClient newApiClient() {
+    return server.createClient();
   }
 
   public OperatorComponent newOperator(OperatorConfig config, KubernetesClient operatorClient) {
@@ -165,11 +220,18 @@ public final class OperatorFixture implements AutoCloseable {
   }
 
   @Override
-  public void close() {
+  public void close() throws IOException {
     for (OperatorComponent operator : operators) {
       operator.lifecycle().stop();
     }
-    client.close();
-    etcdClient.close();
+    operators.clear();
+    if (client != null) client.close();
+    if (etcdClient != null) etcdClient.close();
+    if (ownsServerAndEtcd) {
+      if (server != null) server.destroy();
+      if (etcd != null) etcd.close();
+      if (kvstoreConfig != null) Files.deleteIfExists(kvstoreConfig);
+      if (tempDir != null) Files.deleteIfExists(tempDir);
+    }
   }
 }

@@ -17,9 +17,7 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Connection-setup latency from a pod to a ClusterIP when 1, 1,000 or 10,000 services are
@@ -35,9 +33,7 @@ public final class ServiceLatencyScenario {
   private static final String CLIENT_IP = "10.1.1.5";
   private static final String SERVER_IP = "10.1.1.6";
 
-  private final String prefix = "mwb-" + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x10000, 0xfffff));
-  private final List<String> namespaces = new ArrayList<>();
-  private final List<Process> processes = new ArrayList<>();
+  private final ScratchNetwork network = new ScratchNetwork();
   private Path script;
 
   public static void main(String[] args) throws Exception {
@@ -61,15 +57,15 @@ public final class ServiceLatencyScenario {
   }
 
   private String run(String mode, int services, int connects) throws Exception {
-    script = Files.createTempFile(prefix, ".py");
+    script = Files.createTempFile(network.prefix(), ".py");
     try (InputStream in = getClass().getResourceAsStream("latency.py")) {
       Files.copy(in, script, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
     }
-    String node = namespace("node");
-    String client = pod("c", node, CLIENT_IP);
-    String server = pod("s", node, SERVER_IP);
+    String node = network.namespace("node");
+    String client = network.pod("c", node, CLIENT_IP);
+    String server = network.pod("s", node, SERVER_IP);
     BpfDatapath datapath = null;
-    Path bpffs = Path.of("/tmp", prefix + "-bpffs");
+    Path bpffs = Path.of("/tmp", network.prefix() + "-bpffs");
     try {
       if (mode.equals("ebpf")) {
         Files.createDirectories(bpffs);
@@ -89,10 +85,10 @@ public final class ServiceLatencyScenario {
         }
         datapath.apply(cs.build());
       } else {
-        exec(node, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1");
+        network.exec(node, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1");
         for (String[] pod : new String[][] {{"lxc-c", CLIENT_IP}, {"lxc-s", SERVER_IP}}) {
-          exec(node, "ip", "addr", "add", "169.254.1.1/32", "dev", pod[0]);
-          exec(node, "ip", "route", "add", pod[1] + "/32", "dev", pod[0]);
+          network.exec(node, "ip", "addr", "add", "169.254.1.1/32", "dev", pod[0]);
+          network.exec(node, "ip", "route", "add", pod[1] + "/32", "dev", pod[0]);
         }
         StringBuilder nft = new StringBuilder("table ip mwbench {\n map svc {\n  type ipv4_addr . inet_service : ipv4_addr . inet_service\n  elements = { ");
         for (int i = 1; i <= services; i++) {
@@ -100,18 +96,18 @@ public final class ServiceLatencyScenario {
           nft.append(clusterIp(i)).append(" . 80 : ").append(SERVER_IP).append(" . 8080");
         }
         nft.append(" }\n }\n chain pre {\n  type nat hook prerouting priority dstnat;\n  dnat ip addr . port to ip daddr . tcp dport map @svc\n }\n}\n");
-        Path rules = Files.createTempFile(prefix, ".nft");
+        Path rules = Files.createTempFile(network.prefix(), ".nft");
         Files.writeString(rules, nft);
         try {
-          exec(node, "nft", "-f", rules.toString());
+          network.exec(node, "nft", "-f", rules.toString());
         } finally {
           Files.deleteIfExists(rules);
         }
       }
-      Process srv = start(server, "python3", "-u", script.toString(), "serve", "8080");
+      Process srv = network.start(server, "python3", "-u", script.toString(), "serve", "8080");
       String ready = new BufferedReader(new InputStreamReader(srv.getInputStream(), StandardCharsets.UTF_8)).readLine();
       if (!"ready".equals(ready)) throw new IOException("server did not start: " + ready);
-      return exec(client, "python3", script.toString(), "measure", clusterIp(services), "80", Integer.toString(connects)).trim();
+      return network.exec(client, "python3", script.toString(), "measure", clusterIp(services), "80", Integer.toString(connects)).trim();
     } finally {
       if (datapath != null) {
         datapath.destroy();
@@ -121,48 +117,8 @@ public final class ServiceLatencyScenario {
     }
   }
 
-  private String namespace(String role) throws Exception {
-    String name = prefix + "-" + role;
-    ScratchNode.run("ip", "netns", "add", name);
-    namespaces.add(name);
-    exec(name, "ip", "link", "set", "lo", "up");
-    return name;
-  }
-
-  private String pod(String name, String node, String ip) throws Exception {
-    String ns = namespace("pod-" + name);
-    exec(node, "ip", "link", "add", "lxc-" + name, "type", "veth", "peer", "name", "eth0", "netns", ns);
-    exec(node, "ip", "link", "set", "lxc-" + name, "up");
-    exec(ns, "ip", "link", "set", "eth0", "up");
-    exec(ns, "ip", "addr", "add", ip + "/32", "dev", "eth0");
-    exec(ns, "ip", "route", "add", "169.254.1.1", "dev", "eth0", "scope", "link");
-    exec(ns, "ip", "route", "add", "default", "via", "169.254.1.1", "dev", "eth0");
-    return ns;
-  }
-
-  private static String exec(String ns, String... command) throws IOException, InterruptedException {
-    List<String> full = new ArrayList<>(List.of("nsenter", "--net=/run/netns/" + ns));
-    full.addAll(List.of(command));
-    Process p = new ProcessBuilder(full).redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    if (p.waitFor() != 0) throw new IOException(String.join(" ", full) + " failed: " + out);
-    return out;
-  }
-
-  private Process start(String ns, String... command) throws IOException {
-    List<String> full = new ArrayList<>(List.of("nsenter", "--net=/run/netns/" + ns));
-    full.addAll(List.of(command));
-    Process p = new ProcessBuilder(full).redirectErrorStream(true).start();
-    processes.add(p);
-    return p;
-  }
-
   private void cleanUp() throws Exception {
-    for (Process p : processes) {
-      p.destroy();
-      p.waitFor();
-    }
-    for (String ns : namespaces) ScratchNode.run("ip", "netns", "del", ns);
+    network.close();
     if (script != null) Files.deleteIfExists(script);
   }
 }

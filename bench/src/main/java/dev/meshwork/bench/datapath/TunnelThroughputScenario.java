@@ -16,7 +16,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Cross-node TCP throughput pod → pod through the VXLAN tunnel: with our eBPF programs (external
@@ -28,9 +27,7 @@ import java.util.concurrent.ThreadLocalRandom;
  * <p>Run: {@code java --enable-native-access=ALL-UNNAMED -cp ... dev.meshwork.bench.datapath.TunnelThroughputScenario [seconds]}
  */
 public final class TunnelThroughputScenario {
-  private final String prefix = "mwb-" + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x10000, 0xfffff));
-  private final List<String> namespaces = new ArrayList<>();
-  private final List<Process> processes = new ArrayList<>();
+  private final ScratchNetwork network = new ScratchNetwork();
 
   public static void main(String[] args) throws Exception {
     double seconds = args.length > 0 ? Double.parseDouble(args[0]) : 5;
@@ -45,21 +42,21 @@ public final class TunnelThroughputScenario {
   }
 
   private double run(String mode, double seconds) throws Exception {
-    Path script = Files.createTempFile(prefix, ".py");
+    Path script = Files.createTempFile(network.prefix(), ".py");
     try (InputStream in = getClass().getResourceAsStream("bulk.py")) {
       Files.copy(in, script, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
     }
-    String node1 = namespace("n1");
-    String node2 = namespace("n2");
-    exec(node1, "ip", "link", "add", "ul0", "type", "veth", "peer", "name", "ul0", "netns", node2);
-    exec(node1, "ip", "addr", "add", "198.18.0.1/24", "dev", "ul0");
-    exec(node2, "ip", "addr", "add", "198.18.0.2/24", "dev", "ul0");
-    exec(node1, "ip", "link", "set", "ul0", "up");
-    exec(node2, "ip", "link", "set", "ul0", "up");
-    String pod1 = pod("a", node1, "10.1.1.5");
-    String pod2 = pod("b", node2, "10.2.0.7");
+    String node1 = network.namespace("n1");
+    String node2 = network.namespace("n2");
+    network.exec(node1, "ip", "link", "add", "ul0", "type", "veth", "peer", "name", "ul0", "netns", node2);
+    network.exec(node1, "ip", "addr", "add", "198.18.0.1/24", "dev", "ul0");
+    network.exec(node2, "ip", "addr", "add", "198.18.0.2/24", "dev", "ul0");
+    network.exec(node1, "ip", "link", "set", "ul0", "up");
+    network.exec(node2, "ip", "link", "set", "ul0", "up");
+    String pod1 = network.pod("a", node1, "10.1.1.5", 1450);
+    String pod2 = network.pod("b", node2, "10.2.0.7", 1450);
     List<BpfDatapath> datapaths = new ArrayList<>();
-    Path bpffs = Path.of("/tmp", prefix + "-bpffs");
+    Path bpffs = Path.of("/tmp", network.prefix() + "-bpffs");
     try {
       if (mode.equals("ebpf")) {
         Files.createDirectories(bpffs);
@@ -83,19 +80,19 @@ public final class TunnelThroughputScenario {
         String[][] nodes = {{node1, "198.18.0.1", "198.18.0.2", "10.255.0.1", "10.255.0.2", "10.2.0.0/24", "lxc-a", "10.1.1.5"},
             {node2, "198.18.0.2", "198.18.0.1", "10.255.0.2", "10.255.0.1", "10.1.1.0/24", "lxc-b", "10.2.0.7"}};
         for (String[] n : nodes) {
-          exec(n[0], "sysctl", "-q", "-w", "net.ipv4.ip_forward=1");
-          exec(n[0], "ip", "link", "add", "vx0", "type", "vxlan", "id", "42", "dstport", "8472", "local", n[1], "remote", n[2]);
-          exec(n[0], "ip", "addr", "add", n[3] + "/24", "dev", "vx0");
-          exec(n[0], "ip", "link", "set", "vx0", "up");
-          exec(n[0], "ip", "route", "add", n[5], "via", n[4], "dev", "vx0");
-          exec(n[0], "ip", "addr", "add", "169.254.1.1/32", "dev", n[6]);
-          exec(n[0], "ip", "route", "add", n[7] + "/32", "dev", n[6]);
+          network.exec(n[0], "sysctl", "-q", "-w", "net.ipv4.ip_forward=1");
+          network.exec(n[0], "ip", "link", "add", "vx0", "type", "vxlan", "id", "42", "dstport", "8472", "local", n[1], "remote", n[2]);
+          network.exec(n[0], "ip", "addr", "add", n[3] + "/24", "dev", "vx0");
+          network.exec(n[0], "ip", "link", "set", "vx0", "up");
+          network.exec(n[0], "ip", "route", "add", n[5], "via", n[4], "dev", "vx0");
+          network.exec(n[0], "ip", "addr", "add", "169.254.1.1/32", "dev", n[6]);
+          network.exec(n[0], "ip", "route", "add", n[7] + "/32", "dev", n[6]);
         }
       }
-      Process sink = start(pod2, "python3", "-u", script.toString(), "sink", "5001");
+      Process sink = network.start(pod2, "python3", "-u", script.toString(), "sink", "5001");
       BufferedReader out = new BufferedReader(new InputStreamReader(sink.getInputStream(), StandardCharsets.UTF_8));
       if (!"ready".equals(out.readLine())) throw new IOException("sink did not start");
-      exec(pod1, "python3", script.toString(), "send", "10.2.0.7", "5001", Double.toString(seconds));
+      network.exec(pod1, "python3", script.toString(), "send", "10.2.0.7", "5001", Double.toString(seconds));
       String[] result = out.readLine().trim().split(" ");
       return Long.parseLong(result[0]) * 8 / Double.parseDouble(result[1]) / 1e9;
     } finally {
@@ -108,47 +105,7 @@ public final class TunnelThroughputScenario {
     }
   }
 
-  private String namespace(String role) throws Exception {
-    String name = prefix + "-" + role;
-    ScratchNode.run("ip", "netns", "add", name);
-    namespaces.add(name);
-    exec(name, "ip", "link", "set", "lo", "up");
-    return name;
-  }
-
-  private String pod(String name, String node, String ip) throws Exception {
-    String ns = namespace("pod-" + name);
-    exec(node, "ip", "link", "add", "lxc-" + name, "type", "veth", "peer", "name", "eth0", "netns", ns);
-    exec(node, "ip", "link", "set", "lxc-" + name, "up");
-    exec(ns, "ip", "link", "set", "eth0", "mtu", "1450", "up");
-    exec(ns, "ip", "addr", "add", ip + "/32", "dev", "eth0");
-    exec(ns, "ip", "route", "add", "169.254.1.1", "dev", "eth0", "scope", "link");
-    exec(ns, "ip", "route", "add", "default", "via", "169.254.1.1", "dev", "eth0");
-    return ns;
-  }
-
-  private static String exec(String ns, String... command) throws IOException, InterruptedException {
-    List<String> full = new ArrayList<>(List.of("nsenter", "--net=/run/netns/" + ns));
-    full.addAll(List.of(command));
-    Process p = new ProcessBuilder(full).redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    if (p.waitFor() != 0) throw new IOException(String.join(" ", full) + " failed: " + out);
-    return out;
-  }
-
-  private Process start(String ns, String... command) throws IOException {
-    List<String> full = new ArrayList<>(List.of("nsenter", "--net=/run/netns/" + ns));
-    full.addAll(List.of(command));
-    Process p = new ProcessBuilder(full).redirectErrorStream(true).start();
-    processes.add(p);
-    return p;
-  }
-
   private void cleanUp() throws Exception {
-    for (Process p : processes) {
-      p.destroy();
-      p.waitFor();
-    }
-    for (String ns : namespaces) ScratchNode.run("ip", "netns", "del", ns);
+    network.close();
   }
 }

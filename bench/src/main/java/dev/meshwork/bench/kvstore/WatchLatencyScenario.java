@@ -1,5 +1,7 @@
 package dev.meshwork.bench.kvstore;
 
+import dev.meshwork.bench.scenario.FixedRate;
+import dev.meshwork.bench.scenario.Percentile;
 import dev.meshwork.kvstore.codec.Codecs;
 import dev.meshwork.kvstore.etcd.EtcdClients;
 import dev.meshwork.kvstore.etcd.EtcdConnection;
@@ -19,7 +21,6 @@ import java.util.Locale;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * Goal (issue 2): put → WatchStore callback latency on loopback at 1,000 puts/s, p99 ≤ 5 ms.
@@ -89,14 +90,9 @@ public final class WatchLatencyScenario {
         long jvm0 = CpuTime.jvm();
         long etcd0 = CpuTime.process(etcd.pid());
         long start = System.nanoTime();
-        long interval = 1_000_000_000L / rate;
-        long next = System.nanoTime();
+        FixedRate pace = new FixedRate(rate);
         for (int seq = 0; seq < total; seq++) {
-          long wait = next - System.nanoTime();
-          if (wait > 0) {
-            LockSupport.parkNanos(wait);
-          }
-          next += interval;
+          pace.awaitNext();
           String ip = "10.9." + (seq % 1000 / 256) + "." + (seq % 256);
           IPCacheEntry entry =
               IPCacheEntry.newBuilder()
@@ -131,7 +127,7 @@ public final class WatchLatencyScenario {
     System.out.printf(Locale.ROOT,
         "mode=%s rate=%d/s measured=%d (after %d warm-up) p50=%.2f ms p90=%.2f ms p99=%.2f ms p99.9=%.2f ms max=%.2f ms%n",
         mode, rate, measured.length, warmup,
-        ms(measured, 0.50), ms(measured, 0.90), ms(measured, 0.99), ms(measured, 0.999),
+        Percentile.millis(measured, 0.50), Percentile.millis(measured, 0.90), Percentile.millis(measured, 0.99), Percentile.millis(measured, 0.999),
         measured[measured.length - 1] / 1e6);
     printAcks(acks, warmup, total);
   }
@@ -140,12 +136,7 @@ public final class WatchLatencyScenario {
     long[] measured = Arrays.stream(acks, warmup, total).filter(l -> l > 0).sorted().toArray();
     if (measured.length > 0) {
       System.out.printf(Locale.ROOT, "put acknowledged: p50=%.2f ms p99=%.2f ms max=%.2f ms%n",
-          ms(measured, 0.50), ms(measured, 0.99), measured[measured.length - 1] / 1e6);
+          Percentile.millis(measured, 0.50), Percentile.millis(measured, 0.99), measured[measured.length - 1] / 1e6);
     }
-  }
-
-  private static double ms(long[] sorted, double quantile) {
-    int index = (int) Math.min(sorted.length - 1, Math.ceil(quantile * sorted.length) - 1);
-    return sorted[Math.max(0, index)] / 1e6;
   }
 }

@@ -3,17 +3,14 @@ package dev.meshwork.bench.kvstore;
 import dev.meshwork.kvstore.codec.Codecs;
 import dev.meshwork.kvstore.etcd.EtcdClients;
 import dev.meshwork.kvstore.etcd.EtcdConnection;
-import dev.meshwork.kvstore.key.KeyLayout;
-import dev.meshwork.kvstore.key.Kind;
 import dev.meshwork.kvstore.watch.WatchHandler;
 import dev.meshwork.kvstore.watch.WatchStore;
 import dev.meshwork.proto.v1.IPCacheEntry;
 import dev.meshwork.testing.etcd.EtcdExtension;
 import java.net.URI;
-import java.util.HashMap;
+import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
@@ -32,45 +29,19 @@ public final class WatchListScenario {
         EtcdConnection connection =
             EtcdConnection.of("bench etcd", EtcdClients.plain(List.of(URI.create(etcd.endpoint()))))) {
       IPCacheFixture.fill(connection.client(), entries);
-      String prefix = KeyLayout.state().prefix(Kind.IPCACHE, IPCacheFixture.CLUSTER);
       for (int run = 0; run <= runs; run++) {
-        Map<String, IPCacheEntry> view = new HashMap<>();
-        CountDownLatch synced = new CountDownLatch(1);
-        WatchHandler<IPCacheEntry> handler =
-            new WatchHandler<>() {
-              @Override
-              public void onUpsert(String key, IPCacheEntry value) {
-                view.put(key, value);
-              }
-
-              @Override
-              public void onDelete(String key) {
-                view.remove(key);
-              }
-
-              @Override
-              public void onSynced() {
-                synced.countDown();
-              }
-            };
         String load = CpuTime.loadAverage();
         long jvm0 = CpuTime.jvm();
         long etcd0 = CpuTime.process(etcd.pid());
         long t0 = System.nanoTime();
-        try (WatchStore<IPCacheEntry> store =
-            WatchStore.builder(connection, prefix, Codecs.IPCACHE, handler).build()) {
-          store.start();
-          if (!synced.await(120, TimeUnit.SECONDS) || view.size() != entries) {
-            throw new IllegalStateException("listed " + view.size() + " of " + entries);
-          }
-        }
+        IPCacheInitialList.run(connection, entries, Duration.ofSeconds(120));
         long wall = System.nanoTime() - t0;
         System.out.printf(Locale.ROOT,
             "%s entries=%d wall=%.2f s jvm-cpu=%.2f s etcd-cpu=%.2f s load=%s%n",
             run == 0 ? "warm-up" : "run " + run, entries, wall / 1e9,
             (CpuTime.jvm() - jvm0) / 1e9, (CpuTime.process(etcd.pid()) - etcd0) / 1e9, load);
       }
-      retainedHeap(connection, prefix, entries);
+      retainedHeap(connection, IPCacheInitialList.prefix(), entries);
     }
   }
 

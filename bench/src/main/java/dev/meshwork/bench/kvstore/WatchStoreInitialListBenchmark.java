@@ -1,19 +1,11 @@
 package dev.meshwork.bench.kvstore;
 
-import dev.meshwork.kvstore.codec.Codecs;
 import dev.meshwork.kvstore.etcd.EtcdClients;
 import dev.meshwork.kvstore.etcd.EtcdConnection;
-import dev.meshwork.kvstore.key.KeyLayout;
-import dev.meshwork.kvstore.key.Kind;
-import dev.meshwork.kvstore.watch.WatchHandler;
-import dev.meshwork.kvstore.watch.WatchStore;
-import dev.meshwork.proto.v1.IPCacheEntry;
 import dev.meshwork.testing.etcd.EtcdExtension;
 import java.net.URI;
-import java.util.HashMap;
+import java.time.Duration;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -62,36 +54,6 @@ public class WatchStoreInitialListBenchmark {
 
   @Benchmark
   public int listAndDecode() throws Exception {
-    Map<String, IPCacheEntry> view = new HashMap<>();
-    CountDownLatch synced = new CountDownLatch(1);
-    WatchHandler<IPCacheEntry> handler =
-        new WatchHandler<>() {
-          @Override
-          public void onUpsert(String key, IPCacheEntry value) {
-            view.put(key, value);
-          }
-
-          @Override
-          public void onDelete(String key) {
-            view.remove(key);
-          }
-
-          @Override
-          public void onSynced() {
-            synced.countDown();
-          }
-        };
-    String prefix = KeyLayout.state().prefix(Kind.IPCACHE, IPCacheFixture.CLUSTER);
-    try (WatchStore<IPCacheEntry> store =
-        WatchStore.builder(connection, prefix, Codecs.IPCACHE, handler).build()) {
-      store.start();
-      if (!synced.await(60, TimeUnit.SECONDS)) {
-        throw new IllegalStateException("not synced within 60 s");
-      }
-      if (view.size() != entries) {
-        throw new IllegalStateException("listed " + view.size() + " of " + entries);
-      }
-      return view.size();
-    }
+    return IPCacheInitialList.run(connection, entries, Duration.ofSeconds(60)).size();
   }
 }

@@ -1,5 +1,7 @@
 package dev.meshwork.bench.kvstoresync;
 
+import dev.meshwork.bench.scenario.FixedRate;
+import dev.meshwork.bench.scenario.Percentile;
 import dev.meshwork.common.backoff.Backoff;
 import dev.meshwork.common.cluster.ClusterId;
 import dev.meshwork.common.cluster.ClusterName;
@@ -34,7 +36,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * Mirror lag of kvstore-sync: a put in a remote etcd → the mirrored key's watch event in the
@@ -110,14 +111,9 @@ public final class MirrorLagScenario {
             Thread.sleep(50);
           }
           String load = Files.readString(Path.of("/proc/loadavg")).trim();
-          long interval = 1_000_000_000L / rate;
-          long next = System.nanoTime();
+          FixedRate pace = new FixedRate(rate);
           for (int seq = 0; seq < total; seq++) {
-            long wait = next - System.nanoTime();
-            if (wait > 0) {
-              LockSupport.parkNanos(wait);
-            }
-            next += interval;
+            pace.awaitNext();
             String ip = "10.9." + (seq % 1000 / 256) + "." + (seq % 256);
             IPCacheEntry entry = IPCacheEntry.newBuilder().setIp(ip).setHostIp("198.18.7.1").setCluster(REMOTE)
                 .setNamespace(Integer.toString(seq)).setPodName(Long.toString(System.nanoTime())).build();
@@ -133,7 +129,7 @@ public final class MirrorLagScenario {
           System.out.printf(Locale.ROOT,
               "rate=%d/s measured=%d of %d (after %d warm-up; the rest coalesced by the mirror's writer) "
                   + "p50=%.2f ms p90=%.2f ms p99=%.2f ms max=%.2f ms; load average at start %s%n",
-              rate, measured.length, total - warmup, warmup, ms(measured, 0.5), ms(measured, 0.9), ms(measured, 0.99),
+              rate, measured.length, total - warmup, warmup, Percentile.millis(measured, 0.5), Percentile.millis(measured, 0.9), Percentile.millis(measured, 0.99),
               measured.length == 0 ? 0 : measured[measured.length - 1] / 1e6, load);
           var timer = mirror.mirror(REMOTE).orElseThrow().lagTimer();
           StringBuilder own = new StringBuilder();
@@ -152,13 +148,5 @@ public final class MirrorLagScenario {
       }
       Files.delete(configDir);
     }
-  }
-
-  private static double ms(long[] sorted, double quantile) {
-    if (sorted.length == 0) {
-      return 0;
-    }
-    int index = (int) Math.min(sorted.length - 1, Math.ceil(quantile * sorted.length) - 1);
-    return sorted[Math.max(0, index)] / 1e6;
   }
 }

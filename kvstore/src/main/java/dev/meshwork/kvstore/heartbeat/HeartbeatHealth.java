@@ -1,5 +1,6 @@
 package dev.meshwork.kvstore.heartbeat;
 
+import dev.meshwork.kvstore.settings.PositiveDuration;
 import dev.meshwork.kvstore.watch.WatchHandler;
 import dev.meshwork.proto.v1.Heartbeat;
 import java.time.Duration;
@@ -26,10 +27,7 @@ public final class HeartbeatHealth {
    */
   public HeartbeatHealth(InstantSource clock, Duration threshold) {
     this.clock = Objects.requireNonNull(clock, "clock");
-    if (threshold.isNegative() || threshold.isZero()) {
-      throw new IllegalArgumentException("heartbeat threshold must be positive, got " + threshold);
-    }
-    this.threshold = threshold;
+    this.threshold = PositiveDuration.require(threshold, "heartbeat threshold");
   }
 
   /** Records a heartbeat read from etcd (an older one than already seen is ignored). */

@@ -3,6 +3,7 @@ package dev.meshwork.kvstore.heartbeat;
 import dev.meshwork.kvstore.codec.Codecs;
 import dev.meshwork.kvstore.etcd.EtcdConnection;
 import dev.meshwork.kvstore.key.KeyLayout;
+import dev.meshwork.kvstore.settings.PositiveDuration;
 import dev.meshwork.proto.v1.Heartbeat;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
@@ -48,10 +49,7 @@ public final class HeartbeatWriter implements AutoCloseable {
     this.connection = Objects.requireNonNull(connection, "connection");
     this.key = KeyLayout.heartbeatKey(cluster);
     this.writer = Objects.requireNonNull(writer, "writer");
-    if (interval.isNegative() || interval.isZero()) {
-      throw new IllegalArgumentException("heartbeat interval must be positive, got " + interval);
-    }
-    this.interval = interval;
+    this.interval = PositiveDuration.require(interval, "heartbeat interval");
     this.clock = Objects.requireNonNull(clock, "clock");
     this.executor = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "heartbeat " + cluster);

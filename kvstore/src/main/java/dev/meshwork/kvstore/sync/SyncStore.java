@@ -7,6 +7,7 @@ import dev.meshwork.kvstore.codec.Codecs;
 import dev.meshwork.kvstore.etcd.EtcdConnection;
 import dev.meshwork.kvstore.key.KeyLayout;
 import dev.meshwork.kvstore.key.Kind;
+import dev.meshwork.kvstore.settings.PositiveDuration;
 import dev.meshwork.proto.v1.SyncedCanary;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
@@ -706,10 +707,7 @@ public final class SyncStore<T extends Message> implements AutoCloseable {
 
     /** How often to check that the etcd still has our data. Default 10 s. */
     public Builder<T> dataLossCheckInterval(Duration interval) {
-      if (interval.isNegative() || interval.isZero()) {
-        throw new IllegalArgumentException("data-loss check interval must be positive, got " + interval);
-      }
-      this.checkInterval = interval;
+      this.checkInterval = PositiveDuration.require(interval, "data-loss check interval");
       return this;
     }
 

@@ -5,6 +5,7 @@ import dev.meshwork.common.backoff.Backoff;
 import dev.meshwork.kvstore.codec.Codec;
 import dev.meshwork.kvstore.codec.Decoded;
 import dev.meshwork.kvstore.etcd.EtcdConnection;
+import dev.meshwork.kvstore.settings.PositiveDuration;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.KeyValue;
@@ -650,10 +651,7 @@ public final class WatchStore<T extends Message> implements AutoCloseable {
 
     /** How often to relist while the synced canary is missing, besides watching for it. Default 10 s. */
     public Builder<T> canaryPollInterval(Duration interval) {
-      if (interval.isNegative() || interval.isZero()) {
-        throw new IllegalArgumentException("canary poll interval must be positive, got " + interval);
-      }
-      this.canaryPoll = interval;
+      this.canaryPoll = PositiveDuration.require(interval, "canary poll interval");
       return this;
     }
 
@@ -668,10 +666,7 @@ public final class WatchStore<T extends Message> implements AutoCloseable {
 
     /** How often to relist even without errors. Default 5 minutes. */
     public Builder<T> relistInterval(Duration interval) {
-      if (interval.isNegative() || interval.isZero()) {
-        throw new IllegalArgumentException("relist interval must be positive, got " + interval);
-      }
-      this.relistInterval = interval;
+      this.relistInterval = PositiveDuration.require(interval, "relist interval");
       return this;
     }
 

@@ -9,44 +9,20 @@ import dev.meshwork.operator.OperatorComponent;
 import dev.meshwork.operator.OperatorFixture;
 import dev.meshwork.proto.v1.IPCacheEntry;
 import dev.meshwork.proto.v1.Identity;
-import dev.meshwork.testing.etcd.EtcdExtension;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
-import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
-import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Pods → identities and ipcache entries, with a real etcd doing the compare-and-create. */
-@EnableKubernetesMockClient(crud = true)
 class PodIdentityIT {
 
   private static final Duration WAIT = Duration.ofSeconds(15);
   private static final Map<String, String> BACKEND = Map.of("app", "backend", "role", "database-service");
 
-  @RegisterExtension final EtcdExtension etcd = EtcdExtension.plain();
-  KubernetesMockServer server;
-  @TempDir Path tempDir;
-  OperatorFixture cluster;
-  KubernetesClient kube;
-
-  @BeforeEach
-  void setUp() throws Exception {
-    cluster = new OperatorFixture(server, etcd, tempDir);
-    kube = cluster.kubernetes();
-  }
-
-  @AfterEach
-  void tearDown() {
-    cluster.close();
-  }
+  @RegisterExtension final OperatorFixture cluster = OperatorFixture.perTest();
 
   @Test
   void podsWithTheSameLabelsShareOneIdentityInTheClusterRange() {
@@ -87,7 +63,7 @@ class PodIdentityIT {
         () -> cluster.<IPCacheEntry>state(Kind.IPCACHE, "10.2.1.214").map(IPCacheEntry::getIdentity).orElse(0),
         id -> id != 0);
 
-    kube.pods().inNamespace("testing").withName("backend-1")
+    cluster.kubernetes().pods().inNamespace("testing").withName("backend-1")
         .edit(p -> new PodBuilder(p).editMetadata().addToLabels("tier", "gold").endMetadata().build());
 
     int after = await().atMost(WAIT).until(
@@ -108,7 +84,7 @@ class PodIdentityIT {
     cluster.startOperator(cluster.config());
     await().atMost(WAIT).until(() -> cluster.states(Kind.IPCACHE).size() == 2);
 
-    kube.pods().inNamespace("testing").withName("backend-1").delete();
+    cluster.kubernetes().pods().inNamespace("testing").withName("backend-1").delete();
 
     await().atMost(WAIT).until(() -> cluster.state(Kind.IPCACHE, "10.2.1.214").isEmpty());
     assertThat(cluster.state(Kind.IPCACHE, "10.2.0.229")).isPresent();
@@ -124,10 +100,10 @@ class PodIdentityIT {
     createPod("frontend-1", "10.2.1.214", "198.18.1.2", Map.of("app", "frontend"));
     await().atMost(WAIT).until(() -> cluster.<IPCacheEntry>state(Kind.IPCACHE, "10.2.1.214")
         .map(IPCacheEntry::getPodName).orElse("").equals("frontend-1"));
-    kube.pods().inNamespace("testing").withName("backend-1").delete();
+    cluster.kubernetes().pods().inNamespace("testing").withName("backend-1").delete();
 
     await().atMost(WAIT).until(() -> cluster.<IPCacheEntry>state(Kind.IPCACHE, "10.2.1.214").isEmpty()
-        || kube.pods().inNamespace("testing").withName("backend-1").get() == null);
+        || cluster.kubernetes().pods().inNamespace("testing").withName("backend-1").get() == null);
     await().pollDelay(Duration.ofSeconds(1)).atMost(WAIT).untilAsserted(() -> {
       IPCacheEntry entry = cluster.<IPCacheEntry>state(Kind.IPCACHE, "10.2.1.214").orElseThrow();
       assertThat(entry.getPodName()).isEqualTo("frontend-1");
@@ -159,9 +135,9 @@ class PodIdentityIT {
   void hostNetworkAndUnscheduledPodsGetNoEntry() {
     Pod hostNetwork = pod("kube-proxy-x", "198.18.1.1", "198.18.1.1", Map.of("k8s-app", "kube-proxy"));
     hostNetwork.getSpec().setHostNetwork(true);
-    kube.pods().inNamespace("testing").resource(hostNetwork).create();
+    cluster.kubernetes().pods().inNamespace("testing").resource(hostNetwork).create();
     Pod pending = pod("pending-1", null, null, BACKEND);
-    kube.pods().inNamespace("testing").resource(pending).create();
+    cluster.kubernetes().pods().inNamespace("testing").resource(pending).create();
     createPod("backend-1", "10.2.1.214", "198.18.1.1", BACKEND);
     cluster.startOperator(cluster.config());
 
@@ -171,7 +147,7 @@ class PodIdentityIT {
   }
 
   private void createPod(String name, String ip, String hostIp, Map<String, String> labels) {
-    kube.pods().inNamespace("testing").resource(pod(name, ip, hostIp, labels)).create();
+    cluster.kubernetes().pods().inNamespace("testing").resource(pod(name, ip, hostIp, labels)).create();
   }
 
   private static Pod pod(String name, String ip, String hostIp, Map<String, String> labels) {

@@ -7,41 +7,15 @@ import dev.meshwork.kvstore.key.Kind;
 import dev.meshwork.operator.OperatorComponent;
 import dev.meshwork.operator.OperatorFixture;
 import dev.meshwork.proto.v1.Node;
-import dev.meshwork.testing.etcd.EtcdExtension;
 import io.fabric8.kubernetes.api.model.NodeBuilder;
-import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
-import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.api.io.TempDir;
 
-@EnableKubernetesMockClient(crud = true)
 class NodeIpamIT {
 
-  @RegisterExtension final EtcdExtension etcd = EtcdExtension.plain();
-
-  KubernetesMockServer server;
-
-  @TempDir Path tempDir;
-  OperatorFixture cluster;
-  KubernetesClient kube;
-
-  @BeforeEach
-  void setUp() throws Exception {
-    cluster = new OperatorFixture(server, etcd, tempDir);
-    kube = cluster.kubernetes();
-  }
-
-  @AfterEach
-  void tearDown() {
-    cluster.close();
-  }
+  @RegisterExtension final OperatorFixture cluster = OperatorFixture.perTest();
 
   @Test
   void allocatesAPodCidrFromThePoolAndWritesTheNode() {
@@ -59,7 +33,7 @@ class NodeIpamIT {
         assertThat(a.getAddress()).isEqualTo("198.18.1.1");
       });
     });
-    MeshNode meshNode = kube.resources(MeshNode.class).withName("node-a").get();
+    MeshNode meshNode = cluster.kubernetes().resources(MeshNode.class).withName("node-a").get();
     assertThat(meshNode.getSpec().getPodCIDRs()).containsExactly("10.2.0.0/24");
   }
 
@@ -71,11 +45,11 @@ class NodeIpamIT {
     await().atMost(Duration.ofSeconds(15)).until(() -> cluster.states(Kind.NODES).size() == 2);
     String cidrOfA = cluster.<Node>state(Kind.NODES, "node-a").orElseThrow().getPodCidrs(0);
 
-    kube.nodes().withName("node-a").delete();
+    cluster.kubernetes().nodes().withName("node-a").delete();
 
     await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> {
       assertThat(cluster.state(Kind.NODES, "node-a")).isEmpty();
-      assertThat(kube.resources(MeshNode.class).withName("node-a").get()).isNull();
+      assertThat(cluster.kubernetes().resources(MeshNode.class).withName("node-a").get()).isNull();
     });
     createNode("node-c", "198.18.1.3");
     await().atMost(Duration.ofSeconds(15)).untilAsserted(() ->
@@ -113,7 +87,7 @@ class NodeIpamIT {
     createNode("node-c", "198.18.1.3");
 
     await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> {
-      MeshNode meshNode = kube.resources(MeshNode.class).withName("node-c").get();
+      MeshNode meshNode = cluster.kubernetes().resources(MeshNode.class).withName("node-c").get();
       assertThat(meshNode).isNotNull();
       assertThat(meshNode.getSpec().getPodCIDRs()).isEmpty();
       assertThat(meshNode.getStatus().getConditions()).anySatisfy(c -> {
@@ -122,7 +96,7 @@ class NodeIpamIT {
         assertThat(c.getReason()).isEqualTo("PoolExhausted");
         assertThat(c.getMessage()).contains("10.2.0.0/23", "node-c");
       });
-      assertThat(kube.v1().events().inNamespace("default").list().getItems())
+      assertThat(cluster.kubernetes().v1().events().inNamespace("default").list().getItems())
           .anySatisfy(e -> {
             assertThat(e.getReason()).isEqualTo("PoolExhausted");
             assertThat(e.getType()).isEqualTo("Warning");
@@ -132,7 +106,7 @@ class NodeIpamIT {
     // The node is still published (without a CIDR), and the operator keeps running.
     assertThat(cluster.<Node>state(Kind.NODES, "node-c").orElseThrow().getPodCidrsList()).isEmpty();
 
-    kube.nodes().withName("node-a").delete();
+    cluster.kubernetes().nodes().withName("node-a").delete();
 
     await().atMost(Duration.ofSeconds(15)).untilAsserted(() ->
         assertThat(cluster.<Node>state(Kind.NODES, "node-c").orElseThrow().getPodCidrsList())
@@ -140,7 +114,7 @@ class NodeIpamIT {
   }
 
   private void createNode(String name, String internalIp) {
-    kube.nodes()
+    cluster.kubernetes().nodes()
         .resource(
             new NodeBuilder()
                 .withNewMetadata().withName(name).endMetadata()

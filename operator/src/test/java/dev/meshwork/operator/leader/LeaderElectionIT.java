@@ -7,42 +7,19 @@ import dev.meshwork.kvstore.key.Kind;
 import dev.meshwork.operator.OperatorComponent;
 import dev.meshwork.operator.OperatorConfig;
 import dev.meshwork.operator.OperatorFixture;
-import dev.meshwork.testing.etcd.EtcdExtension;
 import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
-import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
-import java.nio.file.Path;
 import java.time.Duration;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Two replicas against one API server and one etcd: one writes, the other stands by. */
-@EnableKubernetesMockClient(crud = true)
 class LeaderElectionIT {
 
   private static final Duration WAIT = Duration.ofSeconds(20);
 
-  @RegisterExtension final EtcdExtension etcd = EtcdExtension.plain();
-  KubernetesMockServer server;
-  @TempDir Path tempDir;
-  OperatorFixture cluster;
-  KubernetesClient kube;
-
-  @BeforeEach
-  void setUp() throws Exception {
-    cluster = new OperatorFixture(server, etcd, tempDir);
-    kube = cluster.kubernetes();
-  }
-
-  @AfterEach
-  void tearDown() {
-    cluster.close();
-  }
+  @RegisterExtension final OperatorFixture cluster = OperatorFixture.perTest();
 
   private OperatorConfig replica(String name) {
     return cluster.config(
@@ -56,11 +33,11 @@ class LeaderElectionIT {
   @Test
   void exactlyOneReplicaWritesAndTheOtherTakesOverWhenTheLeaderLosesTheApiServer() {
     createNode("node-a");
-    KubernetesClient clientOfA = server.createClient();
+    KubernetesClient clientOfA = cluster.newApiClient();
     OperatorComponent a = cluster.newOperator(replica("operator-a"), clientOfA);
     a.lifecycle().start();
     await().atMost(WAIT).until(() -> a.duties().running());
-    OperatorComponent b = cluster.newOperator(replica("operator-b"), server.createClient());
+    OperatorComponent b = cluster.newOperator(replica("operator-b"), cluster.newApiClient());
     b.lifecycle().start();
 
     await().atMost(WAIT).until(() -> cluster.state(Kind.NODES, "node-a").isPresent());
@@ -89,7 +66,7 @@ class LeaderElectionIT {
   }
 
   private String holder() {
-    Lease lease = kube.leases().inNamespace("kube-system").withName("meshwork-operator").get();
+    Lease lease = cluster.kubernetes().leases().inNamespace("kube-system").withName("meshwork-operator").get();
     return lease == null ? null : lease.getSpec().getHolderIdentity();
   }
 
@@ -100,7 +77,7 @@ class LeaderElectionIT {
   }
 
   private void createNode(String name) {
-    kube.nodes().resource(new NodeBuilder().withNewMetadata().withName(name).endMetadata()
+    cluster.kubernetes().nodes().resource(new NodeBuilder().withNewMetadata().withName(name).endMetadata()
         .withNewStatus().addNewAddress().withType("InternalIP").withAddress("198.18.1.9").endAddress().endStatus()
         .build()).create();
   }

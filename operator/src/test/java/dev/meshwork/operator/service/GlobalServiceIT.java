@@ -10,46 +10,22 @@ import dev.meshwork.proto.v1.Affinity;
 import dev.meshwork.proto.v1.Backend;
 import dev.meshwork.proto.v1.ClusterService;
 import dev.meshwork.proto.v1.Protocol;
-import dev.meshwork.testing.etcd.EtcdExtension;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointBuilder;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSliceBuilder;
-import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
-import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.api.io.TempDir;
 
 /** The blog's global service {@code testing/backend-svc}, exported by the shared cluster. */
-@EnableKubernetesMockClient(crud = true)
 class GlobalServiceIT {
 
   private static final Duration WAIT = Duration.ofSeconds(15);
 
-  @RegisterExtension final EtcdExtension etcd = EtcdExtension.plain();
-  KubernetesMockServer server;
-  @TempDir Path tempDir;
-  OperatorFixture cluster;
-  KubernetesClient kube;
-
-  @BeforeEach
-  void setUp() throws Exception {
-    cluster = new OperatorFixture(server, etcd, tempDir);
-    kube = cluster.kubernetes();
-  }
-
-  @AfterEach
-  void tearDown() {
-    cluster.close();
-  }
+  @RegisterExtension final OperatorFixture cluster = OperatorFixture.perTest();
 
   @Test
   void backendSvcShowsUpWithBothBackends() {
@@ -126,7 +102,7 @@ class GlobalServiceIT {
     cluster.startOperator(cluster.config());
     await().atMost(WAIT).until(() -> cluster.state(Kind.SERVICES, "testing/backend-svc").isPresent());
 
-    kube.services().inNamespace("testing").withName("backend-svc")
+    cluster.kubernetes().services().inNamespace("testing").withName("backend-svc")
         .edit(s -> new ServiceBuilder(s).editMetadata().removeFromAnnotations("meshwork.dev/global").endMetadata().build());
 
     await().atMost(WAIT).until(() -> cluster.state(Kind.SERVICES, "testing/backend-svc").isEmpty());
@@ -168,7 +144,7 @@ class GlobalServiceIT {
       assertThat(backend.getAffinity()).isEqualTo(Affinity.AFFINITY_NONE);
       assertThat(backend.getShared()).isTrue();
       assertThat(cluster.state(Kind.SERVICES, "testing/good-svc")).isPresent();
-      var warnings = kube.v1().events().inNamespace("testing").list().getItems().stream()
+      var warnings = cluster.kubernetes().v1().events().inNamespace("testing").list().getItems().stream()
           .filter(e -> "Warning".equals(e.getType()) && "InvalidAnnotation".equals(e.getReason()))
           .toList();
       assertThat(warnings).anySatisfy(e -> {
@@ -201,7 +177,7 @@ class GlobalServiceIT {
             .withSelector(Map.of("app", "backend", "role", "database-service"))
             .endSpec()
             .build();
-    kube.services().inNamespace("testing").resource(service).create();
+    cluster.kubernetes().services().inNamespace("testing").resource(service).create();
   }
 
   /** The EndpointSlice of the two backend pods, as the EndpointSlice controller writes it. */
@@ -227,6 +203,6 @@ class GlobalServiceIT {
                     .withNodeName("node-2").withZone("us-west-2a")
                     .build())
             .build();
-    kube.discovery().v1().endpointSlices().inNamespace("testing").resource(slice).createOr(r -> r.update());
+    cluster.kubernetes().discovery().v1().endpointSlices().inNamespace("testing").resource(slice).createOr(r -> r.update());
   }
 }

@@ -8,55 +8,31 @@ import dev.meshwork.kvstore.key.Kind;
 import dev.meshwork.operator.OperatorFixture;
 import dev.meshwork.proto.v1.IPCacheEntry;
 import dev.meshwork.proto.v1.Node;
-import dev.meshwork.testing.etcd.EtcdExtension;
 import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
-import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
-import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
-import java.nio.file.Path;
 import java.time.Duration;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.api.io.TempDir;
 
 /** The blog's etcd has no persistent storage: after it loses its data, the operator rewrites all. */
-@EnableKubernetesMockClient(crud = true)
 class EtcdDataLossIT {
 
   private static final Duration WAIT = Duration.ofSeconds(30);
 
-  @RegisterExtension final EtcdExtension etcd = EtcdExtension.plain();
-  KubernetesMockServer server;
-  @TempDir Path tempDir;
-  OperatorFixture cluster;
-  KubernetesClient kube;
-
-  @BeforeEach
-  void setUp() throws Exception {
-    cluster = new OperatorFixture(server, etcd, tempDir);
-    kube = cluster.kubernetes();
-  }
-
-  @AfterEach
-  void tearDown() {
-    cluster.close();
-  }
+  @RegisterExtension final OperatorFixture cluster = OperatorFixture.perTest();
 
   @Test
   void rewritesEveryKindAfterEtcdIsWipedWithoutARestart() {
-    kube.nodes().resource(new NodeBuilder().withNewMetadata().withName("node-1").endMetadata()
+    cluster.kubernetes().nodes().resource(new NodeBuilder().withNewMetadata().withName("node-1").endMetadata()
         .withNewStatus().addNewAddress().withType("InternalIP").withAddress("198.18.1.1").endAddress().endStatus()
         .build()).create();
-    kube.services().inNamespace("testing").resource(new ServiceBuilder()
+    cluster.kubernetes().services().inNamespace("testing").resource(new ServiceBuilder()
         .withNewMetadata().withName("backend-svc").withNamespace("testing")
         .addToAnnotations("io.cilium/global-service", "true").endMetadata()
         .withNewSpec().withClusterIP("10.100.3.165").addNewPort().withPort(80).endPort().endSpec()
         .build()).create();
-    kube.pods().inNamespace("testing").resource(new PodBuilder()
+    cluster.kubernetes().pods().inNamespace("testing").resource(new PodBuilder()
         .withNewMetadata().withName("backend-1").withNamespace("testing").addToLabels("app", "backend").endMetadata()
         .withNewSpec().withNodeName("node-1").endSpec()
         .withNewStatus().withPhase("Running").withPodIP("10.2.0.10").withHostIP("198.18.1.1").endStatus()
@@ -66,10 +42,10 @@ class EtcdDataLossIT {
     String cidr = cluster.<Node>state(Kind.NODES, "node-1").orElseThrow().getPodCidrs(0);
     int identity = cluster.<IPCacheEntry>state(Kind.IPCACHE, "10.2.0.10").orElseThrow().getIdentity();
 
-    long before = etcd.clusterId();
-    etcd.wipe();
+    long before = cluster.etcd().clusterId();
+    cluster.etcd().wipe();
     // An empty etcd (new cluster id); the operator may already be rewriting it.
-    assertThat(etcd.clusterId()).isNotEqualTo(before);
+    assertThat(cluster.etcd().clusterId()).isNotEqualTo(before);
 
     await().atMost(WAIT).until(this::everythingWritten);
     // Rewritten from what the operator knows, not re-allocated.
