@@ -136,6 +136,27 @@ class PolicyReconcileTest {
     assertThat(datapath.fake.snapshot().endpoints().get(BACKEND_IP).ingressEnforced()).isTrue();
   }
 
+  @Test
+  void theEndpointManagersSinkGoesThroughTheReconcilerWhichOwnsTheFlags() throws Exception {
+    policiesListed.set(true);
+    reconciler.restoreComplete();
+    ReconcilerEndpointSink sink = new ReconcilerEndpointSink(reconciler);
+    // Flags handed in by the endpoint manager are not trusted: enforcement follows policy only.
+    sink.upsert(new Endpoint(9, BACKEND_IP, "lxc9", BACKEND_ID, true, true));
+    settle();
+    assertThat(sink.programmed(BACKEND_IP)).hasValueSatisfying(e -> {
+      assertThat(e.ingressEnforced()).isFalse();
+      assertThat(e.egressEnforced()).isFalse();
+    });
+    assertThat(engine.enforcement(BACKEND_IP)).isPresent();
+
+    sink.delete(BACKEND_IP);
+    settle();
+    assertThat(sink.programmed(BACKEND_IP)).isEmpty();
+    assertThat(datapath.fake.snapshot().endpoints()).doesNotContainKey(BACKEND_IP);
+    assertThat(engine.enforcement(BACKEND_IP)).isEmpty();
+  }
+
   int indexOf(java.util.function.Predicate<ChangeSet> p) {
     for (int i = 0; i < datapath.batches.size(); i++) {
       if (p.test(datapath.batches.get(i))) return i;
