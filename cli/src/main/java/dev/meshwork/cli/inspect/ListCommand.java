@@ -1,17 +1,16 @@
 package dev.meshwork.cli.inspect;
 
 import com.google.protobuf.Message;
-import dev.meshwork.cli.MeshworkCli;
 import dev.meshwork.cli.agent.AgentConnection;
 import dev.meshwork.cli.agent.AgentUnreachableException;
 import dev.meshwork.cli.output.JsonOutput;
-import dev.meshwork.cli.output.OutputFormat;
 import dev.meshwork.proto.v1.InspectionServiceGrpc.InspectionServiceBlockingStub;
 import dev.meshwork.proto.v1.ListRequest;
 import io.grpc.StatusRuntimeException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -24,25 +23,13 @@ public abstract class ListCommand<T extends Message> implements Callable<Integer
 
   @Spec protected CommandSpec spec;
 
-  @Option(
-      names = {"-o", "--output"},
-      defaultValue = "table",
-      paramLabel = "FORMAT",
-      description = "Output format: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
-  private OutputFormat output;
+  @Mixin private AgentCallOptions options;
 
   @Option(
       names = "--cluster",
       paramLabel = "NAME",
       description = "Only entries of this cluster.")
   private String cluster;
-
-  // Also accepted after the subcommand; without it the root's --socket (or its default) applies.
-  @Option(
-      names = "--socket",
-      paramLabel = "PATH",
-      description = "The agent's API socket (env MESHWORK_AGENT_SOCKET; default: " + MeshworkCli.DEFAULT_SOCKET + ").")
-  private Path socket;
 
   /** The RPC's name, for error messages. */
   protected abstract String callName();
@@ -70,11 +57,11 @@ public abstract class ListCommand<T extends Message> implements Callable<Integer
 
   protected void print(T answer) {
     PrintWriter out = spec.commandLine().getOut();
-    out.print(output == OutputFormat.json ? JsonOutput.render(answer) : table(answer));
+    out.print(options.json() ? JsonOutput.render(answer) : table(answer));
     out.flush();
   }
 
   protected Path socket() {
-    return socket != null ? socket : ((MeshworkCli) spec.root().userObject()).socket();
+    return options.socket(spec);
   }
 }

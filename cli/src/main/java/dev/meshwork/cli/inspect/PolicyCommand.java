@@ -1,11 +1,9 @@
 package dev.meshwork.cli.inspect;
 
 import dev.meshwork.cli.CommandGroup;
-import dev.meshwork.cli.MeshworkCli;
 import dev.meshwork.cli.agent.AgentConnection;
 import dev.meshwork.cli.agent.AgentUnreachableException;
 import dev.meshwork.cli.output.JsonOutput;
-import dev.meshwork.cli.output.OutputFormat;
 import dev.meshwork.cli.output.Table;
 import dev.meshwork.proto.v1.AllowedEntry;
 import dev.meshwork.proto.v1.EndpointPolicyInfo;
@@ -19,7 +17,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
@@ -35,22 +33,11 @@ public final class PolicyCommand extends CommandGroup {
     @Parameters(arity = "0..1", paramLabel = "ENDPOINT-IP", description = "Only this local endpoint.")
     private String endpoint;
 
-    @Option(
-        names = {"-o", "--output"},
-        defaultValue = "table",
-        paramLabel = "FORMAT",
-        description = "Output format: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
-    private OutputFormat output;
-
-    @Option(
-        names = "--socket",
-        paramLabel = "PATH",
-        description = "The agent's API socket (env MESHWORK_AGENT_SOCKET; default: " + MeshworkCli.DEFAULT_SOCKET + ").")
-    private Path socket;
+    @Mixin private AgentCallOptions options;
 
     @Override
     public Integer call() {
-      Path socket = this.socket != null ? this.socket : ((MeshworkCli) spec.root().userObject()).socket();
+      Path socket = options.socket(spec);
       PolicyReport report;
       try (AgentConnection agent = AgentConnection.open(socket)) {
         report = agent.policy().getPolicy(GetPolicyRequest.newBuilder().setEndpointIp(endpoint == null ? "" : endpoint).build());
@@ -58,7 +45,7 @@ public final class PolicyCommand extends CommandGroup {
         throw AgentUnreachableException.fromCall(socket, "GetPolicy", e);
       }
       PrintWriter out = spec.commandLine().getOut();
-      out.print(output == OutputFormat.json ? JsonOutput.render(report) : text(report));
+      out.print(options.json() ? JsonOutput.render(report) : text(report));
       out.flush();
       return 0;
     }
