@@ -11,7 +11,7 @@ import javax.inject.Singleton;
 
 /** The wiring of {@code meshwork-agent}: one component per binary, built from its config. */
 @Singleton
-@Component(modules = {AgentModule.class, DatapathModule.class, KubernetesModule.class})
+@Component(modules = {AgentModule.class, DatapathModule.class, KubernetesModule.class, LocalServicesModule.class})
 public interface AgentComponent {
   /** The lifecycle with every component registered in start order. */
   Lifecycle lifecycle();

@@ -34,6 +34,10 @@ import java.util.Optional;
  *     API ({@code --policy-enforcement=auto|enabled|disabled})
  * @param policyDefaultLocalCluster a selector without a cluster label matches only the local
  *     cluster ({@code --policy-default-local-cluster}, Cilium 1.19's default)
+ * @param localServices whether every Service of the local cluster is read from its Kubernetes API
+ *     ({@code --local-services=auto|enabled|disabled})
+ * @param clustermeshSource where remote clusters are read from ({@code
+ *     --clustermesh-source=direct|cache})
  */
 public record AgentConfig(
     ClusterName clusterName,
@@ -49,7 +53,37 @@ public record AgentConfig(
     int metricsPort,
     BpfSettings bpf,
     PolicyEnforcement policyEnforcement,
-    boolean policyDefaultLocalCluster) {
+    boolean policyDefaultLocalCluster,
+    LocalServices localServices,
+    ClusterMeshSource clustermeshSource) {
+
+  /**
+   * Where the local cluster's Services come from. With the Kubernetes API, every ClusterIP,
+   * NodePort and LoadBalancer Service is programmed (global or not) and the local etcd's copy of
+   * the global ones is ignored; without it, only the global services the local operator wrote
+   * to the local etcd.
+   */
+  public enum LocalServices {
+    /** From the Kubernetes API when one is configured (service account or kubeconfig). */
+    AUTO,
+    /** Always from the Kubernetes API: the agent fails to start without one. */
+    ENABLED,
+    /** Never: only the global services of the local etcd. */
+    DISABLED
+  }
+
+  /** Where the state of remote clusters is read. */
+  public enum ClusterMeshSource {
+    /** Each remote cluster's own etcd, one connection per remote. */
+    DIRECT,
+    /** kvstore-sync's mirror of every remote in the local etcd ({@code meshwork/v1/cache/<remote>/}). */
+    CACHE;
+
+    /** The name shown in the status and the metrics: "direct" or "cache". */
+    public String label() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+  }
 
   /** Whether network policies are watched and enforced. */
   public enum PolicyEnforcement {
@@ -134,6 +168,37 @@ public record AgentConfig(
     Objects.requireNonNull(datapath, "datapath");
     Objects.requireNonNull(bpf, "bpf");
     Objects.requireNonNull(policyEnforcement, "policyEnforcement");
+    Objects.requireNonNull(localServices, "localServices");
+    Objects.requireNonNull(clustermeshSource, "clustermeshSource");
+  }
+
+  /** The settings before local services and cache mode: local services auto, remotes direct. */
+  public AgentConfig(
+      ClusterName clusterName,
+      ClusterId clusterId,
+      String nodeName,
+      Optional<Path> kvstoreConfig,
+      Path clustermeshConfigDir,
+      Optional<Duration> clustermeshCacheTtl,
+      Duration heartbeatThreshold,
+      Duration clustermeshPollInterval,
+      Path apiSocket,
+      DatapathKind datapath,
+      int metricsPort,
+      BpfSettings bpf,
+      PolicyEnforcement policyEnforcement,
+      boolean policyDefaultLocalCluster) {
+    this(clusterName, clusterId, nodeName, kvstoreConfig, clustermeshConfigDir, clustermeshCacheTtl,
+        heartbeatThreshold, clustermeshPollInterval, apiSocket, datapath, metricsPort, bpf, policyEnforcement,
+        policyDefaultLocalCluster, LocalServices.AUTO, ClusterMeshSource.DIRECT);
+  }
+
+  /** The same settings with local services and the clustermesh source set (tests, sandbox). */
+  public AgentConfig withServiceSources(LocalServices services, ClusterMeshSource source) {
+    return new AgentConfig(
+        clusterName, clusterId, nodeName, kvstoreConfig, clustermeshConfigDir, clustermeshCacheTtl,
+        heartbeatThreshold, clustermeshPollInterval, apiSocket, datapath, metricsPort, bpf, policyEnforcement,
+        policyDefaultLocalCluster, services, source);
   }
 
   /** The same settings with network policy enforcement set (tests, sandbox). */
@@ -141,7 +206,7 @@ public record AgentConfig(
     return new AgentConfig(
         clusterName, clusterId, nodeName, kvstoreConfig, clustermeshConfigDir, clustermeshCacheTtl,
         heartbeatThreshold, clustermeshPollInterval, apiSocket, datapath, metricsPort, bpf, enforcement,
-        defaultLocalCluster);
+        defaultLocalCluster, localServices, clustermeshSource);
   }
 
   /**
@@ -174,7 +239,15 @@ public record AgentConfig(
             "policy-enforcement",
             "auto (when a Kubernetes API is configured: service account or kubeconfig), enabled or disabled:"
                 + " watch CiliumNetworkPolicy and NetworkPolicy and enforce them")
-        .document(PolicyConfig.DEFAULT_LOCAL_CLUSTER_SETTING.name(), PolicyConfig.DEFAULT_LOCAL_CLUSTER_SETTING.description());
+        .document(PolicyConfig.DEFAULT_LOCAL_CLUSTER_SETTING.name(), PolicyConfig.DEFAULT_LOCAL_CLUSTER_SETTING.description())
+        .document(
+            "local-services",
+            "auto (when a Kubernetes API is configured), enabled or disabled: program every Service of the local"
+                + " cluster from its Kubernetes API (disabled: only the global services in the local etcd)")
+        .document(
+            "clustermesh-source",
+            "direct (connect to each remote cluster's etcd) or cache (read kvstore-sync's mirror of every remote"
+                + " from the local etcd; needs --kvstore-config)");
     // Every setting is read before the first error is thrown, so that --help lists them all.
     java.util.List<ConfigException> problems = new java.util.ArrayList<>();
     ClusterName clusterName = collect(problems, () -> source.required("cluster-name", "cluster name", ClusterName::of));
@@ -193,6 +266,8 @@ public record AgentConfig(
     BpfSettings bpf = collect(problems, () -> bpfSettings(source));
     PolicyEnforcement policy = source.choice("policy-enforcement", PolicyEnforcement.class, PolicyEnforcement.AUTO);
     boolean localClusterDefault = source.bool(PolicyConfig.DEFAULT_LOCAL_CLUSTER_SETTING.name(), true);
+    LocalServices localServices = source.choice("local-services", LocalServices.class, LocalServices.AUTO);
+    ClusterMeshSource meshSource = source.choice("clustermesh-source", ClusterMeshSource.class, ClusterMeshSource.DIRECT);
     if (!problems.isEmpty()) {
       throw problems.getFirst();
     }
@@ -210,7 +285,9 @@ public record AgentConfig(
         metricsPort,
         bpf,
         policy,
-        localClusterDefault);
+        localClusterDefault,
+        localServices,
+        meshSource);
   }
 
   private static BpfSettings bpfSettings(ConfigSource source) {

@@ -15,6 +15,7 @@ import dev.meshwork.agent.reconcile.DatapathReconciler;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.util.Optional;
 import dev.meshwork.agent.service.ServiceTable;
+import dev.meshwork.agent.service.kubernetes.LocalServiceWatcher;
 import dev.meshwork.common.lifecycle.Lifecycle;
 import dev.meshwork.common.metrics.Metrics;
 import dev.meshwork.common.metrics.PrometheusEndpoint;
@@ -81,9 +82,10 @@ public final class AgentModule {
   @Provides
   @Singleton
   static Optional<PolicyWatcher> policyWatcher(
+      AgentConfig config,
       Optional<KubernetesClient> kubernetes, PolicyEngine engine, Provider<DatapathReconciler> reconciler) {
     // A provider: the reconciler in turn waits for this watcher to have listed.
-    return kubernetes.map(client -> new PolicyWatcher(client, engine, () -> reconciler.get().kick()));
+    return kubernetes.filter(k -> config.policyEnforcement() != AgentConfig.PolicyEnforcement.DISABLED).map(client -> new PolicyWatcher(client, engine, () -> reconciler.get().kick()));
   }
 
   @Provides
@@ -130,8 +132,9 @@ public final class AgentModule {
       IdentityTable identities,
       IpCacheTable ipcache,
       DatapathReconciler reconciler,
+      Optional<LocalServiceWatcher> localServices,
       Metrics metrics) {
-    return new ClusterMesh(
+    ClusterMesh mesh = new ClusterMesh(
         new ClusterMesh.Settings(
             config.clusterName().value(),
             config.clusterId(),
@@ -139,7 +142,11 @@ public final class AgentModule {
             java.util.Optional.of(config.clustermeshConfigDir()),
             config.clustermeshCacheTtl(),
             config.heartbeatThreshold(),
-            config.clustermeshPollInterval()),
+            config.clustermeshPollInterval(),
+            config.clustermeshSource() == AgentConfig.ClusterMeshSource.CACHE
+                ? ClusterMesh.Source.CACHE
+                : ClusterMesh.Source.DIRECT,
+            localServices.isPresent()),
         nodes,
         services,
         identities,
@@ -147,6 +154,8 @@ public final class AgentModule {
         reconciler,
         metrics.registry(),
         Clock.systemUTC());
+    localServices.ifPresent(watcher -> mesh.gateRestore(watcher::hasSynced));
+    return mesh;
   }
 
   @Provides
@@ -180,6 +189,7 @@ public final class AgentModule {
       DatapathReconciler reconciler,
       ClusterMesh mesh,
       Optional<PolicyWatcher> policyWatcher,
+      Optional<LocalServiceWatcher> localServices,
       AgentApiServer api) {
     Lifecycle lifecycle = new Lifecycle();
     AtomicReference<PrometheusEndpoint> endpoint = new AtomicReference<>();
@@ -206,6 +216,8 @@ public final class AgentModule {
     lifecycle.register("reconciler", reconciler::start, reconciler::stop);
     policyWatcher.ifPresent(
         watcher -> lifecycle.register("policy-watcher", watcher::start, watcher::close));
+    localServices.ifPresent(
+        watcher -> lifecycle.register("local-services", watcher::start, watcher::close));
     lifecycle.register("clustermesh", mesh::start, mesh::stop);
     lifecycle.register("api", api::start, api::stop);
     return lifecycle;

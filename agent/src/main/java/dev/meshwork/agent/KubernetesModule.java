@@ -13,8 +13,10 @@ import javax.inject.Singleton;
 
 /**
  * The local cluster's Kubernetes API, from fabric8's auto-configuration (in-cluster service
- * account, else kubeconfig). Absent when {@code --policy-enforcement=disabled}, or with {@code
- * auto} when neither is configured: the agent then runs without network policy.
+ * account, else kubeconfig). Present when network policy or local services need it: required
+ * when either is {@code enabled}, used when either is {@code auto} and an API is configured, absent
+ * when both are {@code disabled}. Without it the agent runs without network policy and with only
+ * the global services of the local etcd.
  */
 @Module
 public final class KubernetesModule {
@@ -23,11 +25,18 @@ public final class KubernetesModule {
   @Provides
   @Singleton
   static Optional<KubernetesClient> kubernetes(AgentConfig config) {
-    return switch (config.policyEnforcement()) {
-      case DISABLED -> Optional.empty();
-      case ENABLED -> Optional.of(connect());
-      case AUTO -> apiConfigured() ? Optional.of(connect()) : Optional.empty();
-    };
+    if (config.policyEnforcement() == AgentConfig.PolicyEnforcement.ENABLED) {
+      return Optional.of(connect("policy-enforcement"));
+    }
+    if (config.localServices() == AgentConfig.LocalServices.ENABLED) {
+      return Optional.of(connect("local-services"));
+    }
+    boolean wanted =
+        config.policyEnforcement() == AgentConfig.PolicyEnforcement.AUTO
+            || config.localServices() == AgentConfig.LocalServices.AUTO;
+    String setting =
+        config.policyEnforcement() == AgentConfig.PolicyEnforcement.AUTO ? "policy-enforcement" : "local-services";
+    return wanted && apiConfigured() ? Optional.of(connect(setting)) : Optional.empty();
   }
 
   /** A service account mounted in the pod, or a kubeconfig file, as fabric8 would find them. */
@@ -44,14 +53,14 @@ public final class KubernetesModule {
     return Files.isRegularFile(file);
   }
 
-  private static KubernetesClient connect() {
+  private static KubernetesClient connect(String setting) {
     try {
       return new KubernetesClientBuilder().withConfig(Config.autoConfigure(null)).build();
     } catch (RuntimeException e) {
       throw new ConfigException(
-          "policy-enforcement",
-          "--policy-enforcement (MESHWORK_POLICY_ENFORCEMENT): cannot configure the Kubernetes API client: "
-              + e.getMessage(),
+          setting,
+          "--" + setting + " (MESHWORK_" + setting.toUpperCase(java.util.Locale.ROOT).replace('-', '_')
+              + "): cannot configure the Kubernetes API client: " + e.getMessage(),
           e);
     }
   }

@@ -123,7 +123,7 @@ public final class InspectionApi extends InspectionServiceGrpc.InspectionService
             .setName(f.name())
             .setFrontend(f.frontend().toString())
             .setType(typeName(f.kind()))
-            .setGlobal(true);
+            .setGlobal(f.global());
         for (MergedBackend b : f.backends()) {
           if (!matches(request, b.cluster())) continue;
           info.addBackends(ServiceBackendInfo.newBuilder()

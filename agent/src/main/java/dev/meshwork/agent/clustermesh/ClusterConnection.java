@@ -6,7 +6,6 @@ import dev.meshwork.kvstore.codec.Codecs;
 import dev.meshwork.kvstore.etcd.EtcdConnection;
 import dev.meshwork.kvstore.etcd.RemoteClusterConfig;
 import dev.meshwork.kvstore.heartbeat.HeartbeatHealth;
-import dev.meshwork.kvstore.key.KeyLayout;
 import dev.meshwork.kvstore.key.Kind;
 import dev.meshwork.kvstore.watch.WatchHandler;
 import dev.meshwork.kvstore.watch.WatchStore;
@@ -25,8 +24,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The agent's connection to one cluster's etcd (a remote cluster, or its own cluster where the
- * local operator writes). It reads {@code cluster-config} first and refuses a cluster whose id
+ * The agent's connection to one cluster's state: a remote cluster's etcd, its own cluster's etcd
+ * where the local operator writes, or (cache mode) kvstore-sync's mirror of a remote in the local
+ * etcd, read through {@link ClusterKeys}. It reads {@code cluster-config} first and refuses a cluster whose id
  * or name is wrong; once accepted it runs one WatchStore per kind (gated by the kind's synced
  * canary) plus one on the heartbeat, and feeds the merged tables through a
  * {@link ClusterStateIngest}.
@@ -49,7 +49,12 @@ final class ClusterConnection implements AutoCloseable {
   private final WatchStore<dev.meshwork.proto.v1.Heartbeat> heartbeatStore;
   private final HeartbeatHealth health;
   private final InstantSource clock;
+  private final ClusterKeys keys;
   private RemoteClusterConfig config;
+  // Cache mode: remote heartbeat timestamp -> arrival here, measured on heartbeats that change
+  // while we watch (the first one seen after connecting only sets the baseline). -1: unknown.
+  private volatile long mirrorLagMillis = -1;
+  private volatile boolean heartbeatBaseline;
 
   // Guarded by this.
   private Phase phase = Phase.WAITING_FOR_CONFIG;
@@ -70,6 +75,7 @@ final class ClusterConnection implements AutoCloseable {
   ClusterConnection(
       String name,
       boolean local,
+      ClusterKeys keys,
       RemoteClusterConfig config,
       EtcdConnection etcd,
       ClusterMesh mesh,
@@ -77,23 +83,52 @@ final class ClusterConnection implements AutoCloseable {
       Duration heartbeatThreshold) {
     this.name = name;
     this.local = local;
+    this.keys = keys;
     this.config = config;
     this.mesh = mesh;
     this.clock = clock;
     this.connection = new SwappableEtcdConnection("etcd of cluster " + name, etcd);
     this.health = new HeartbeatHealth(clock, heartbeatThreshold);
     this.configStore =
-        WatchStore.forKey(connection, KeyLayout.clusterConfigKey(name), Codecs.CLUSTER_CONFIG, configHandler())
+        WatchStore.forKey(connection, keys.clusterConfigKey(), Codecs.CLUSTER_CONFIG, configHandler())
             .name("cluster-config of " + name)
             .build();
     this.heartbeatStore =
-        WatchStore.forKey(connection, KeyLayout.heartbeatKey(name), Codecs.HEARTBEAT, health.handler())
+        WatchStore.forKey(connection, keys.heartbeatKey(), Codecs.HEARTBEAT, heartbeatHandler())
             .name("heartbeat of " + name)
             .build();
   }
 
   String name() {
     return name;
+  }
+
+  /** Cache mode: the last measured delay of the mirror, if one was measured. */
+  Optional<Long> mirrorLagMillis() {
+    long lag = mirrorLagMillis;
+    return lag < 0 ? Optional.empty() : Optional.of(lag);
+  }
+
+  private WatchHandler<dev.meshwork.proto.v1.Heartbeat> heartbeatHandler() {
+    WatchHandler<dev.meshwork.proto.v1.Heartbeat> health = this.health.handler();
+    return new WatchHandler<>() {
+      @Override
+      public void onUpsert(String key, dev.meshwork.proto.v1.Heartbeat value) {
+        health.onUpsert(key, value);
+        if (keys.cache()) {
+          // A heartbeat listed at connect time may be a minute old: only later ones time the mirror.
+          if (heartbeatBaseline) {
+            mirrorLagMillis = Math.max(0, clock.millis() - value.getTimestampMillis());
+          }
+          heartbeatBaseline = true;
+        }
+      }
+
+      @Override
+      public void onDelete(String key) {
+        health.onDelete(key);
+      }
+    };
   }
 
   boolean local() {
@@ -198,14 +233,12 @@ final class ClusterConnection implements AutoCloseable {
     syncedKinds.clear();
     wasConnected = false; // connectivity is tracked from here on, on the state stores
     disconnectedSince = null;
-    ingest = mesh.ingestFor(name, id, this::failure);
-    KeyLayout layout = KeyLayout.state();
+    ingest = mesh.ingestFor(name, local, id, keys.layout(), this::failure);
     stores.add(store(Kind.NODES, Codecs.NODE, ingest.nodeHandler(() -> synced(Kind.NODES)), ingest.nodeValidator()));
     stores.add(store(Kind.SERVICES, Codecs.SERVICE, ingest.serviceHandler(() -> synced(Kind.SERVICES)), ingest.serviceValidator()));
     stores.add(store(Kind.IDENTITIES, Codecs.IDENTITY, ingest.identityHandler(() -> synced(Kind.IDENTITIES)), ingest.identityValidator()));
     stores.add(store(Kind.IPCACHE, Codecs.IPCACHE, ingest.ipcacheHandler(() -> synced(Kind.IPCACHE)), ingest.ipcacheValidator()));
     stores.forEach(WatchStore::start);
-    assert layout != null;
   }
 
   private <T extends Message> WatchStore<T> store(
@@ -213,12 +246,9 @@ final class ClusterConnection implements AutoCloseable {
       dev.meshwork.kvstore.codec.Codec<T> codec,
       WatchHandler<T> handler,
       dev.meshwork.kvstore.watch.KeyValidator<T> validator) {
-    // The whole kind is watched, not only this cluster's folder, so that foreign keys in this
-    // etcd are seen, rejected and counted rather than silently ignored.
-    String prefix = KeyLayout.state().statePrefix() + kind.segment() + "/";
-    return WatchStore.builder(connection, prefix, codec, handler)
+    return WatchStore.builder(connection, keys.kindPrefix(kind), codec, handler)
         .keyValidator(validator)
-        .syncedCanary(KeyLayout.state().syncedKey(name, kind))
+        .syncedCanary(keys.layout().syncedKey(name, kind))
         .meterRegistry(mesh.registry())
         .name(kind.segment() + " of " + name)
         .build();
@@ -339,6 +369,7 @@ final class ClusterConnection implements AutoCloseable {
             .setReconnections(reconnections)
             .setLastFailure(lastFailure)
             .setLastFailureMillis(lastFailureMillis);
+    mirrorLagMillis().ifPresent(lag -> b.setMirrorLagMillis(lag).setMirrorLagKnown(true));
     EnumSet<Kind> synced = EnumSet.noneOf(Kind.class);
     synced.addAll(syncedKinds);
     synced.forEach(k -> b.addSyncedKinds(k.segment()));
@@ -349,8 +380,9 @@ final class ClusterConnection implements AutoCloseable {
   private String statusLine() {
     return switch (phase) {
       case WAITING_FOR_CONFIG -> configStore.isWatching()
-          ? "waiting for cluster-config " + KeyLayout.clusterConfigKey(name)
-          : "connecting to " + config.endpoints();
+          ? "waiting for cluster-config " + keys.clusterConfigKey()
+              + (keys.cache() ? " (written by kvstore-sync once it accepted the remote)" : "")
+          : "connecting to " + (keys.cache() ? "the local etcd (kvstore-sync cache) at " : "") + config.endpoints();
       case REFUSED -> "refused: " + refusal;
       case ACTIVE -> {
         if (!connected()) {

@@ -46,6 +46,10 @@ import org.slf4j.LoggerFactory;
  * directory is rescanned periodically: a new file connects, a changed file reconnects keeping
  * all state, a removed file drains the cluster. Cluster ids are checked mesh-wide here.
  *
+ * <p>With {@link Source#CACHE} the files only name the remotes: each remote is read from
+ * kvstore-sync's mirror in the local etcd ({@link ClusterKeys#cache}), all over the one local
+ * connection, with the same validation, canaries, failure semantics and status.
+ *
  * <p>On start, the reconciler keeps whatever the datapath already holds until every cluster
  * configured at start has been listed completely (or refused, or removed): an agent restart
  * drains nothing.
@@ -53,7 +57,25 @@ import org.slf4j.LoggerFactory;
 public final class ClusterMesh {
   private static final Logger log = LoggerFactory.getLogger(ClusterMesh.class);
 
-  /** Settings of the cluster mesh. */
+  /** Where remote clusters are read. */
+  public enum Source {
+    /** Each remote's own etcd. */
+    DIRECT,
+    /** kvstore-sync's mirror of every remote in the local etcd. */
+    CACHE;
+
+    public String label() {
+      return this == DIRECT ? "direct" : "cache";
+    }
+  }
+
+  /**
+   * Settings of the cluster mesh.
+   *
+   * @param source where remote clusters are read
+   * @param localServicesElsewhere the local cluster's services come from its Kubernetes API: the
+   *     service keys of the local etcd are validated but not applied
+   */
   public record Settings(
       String localCluster,
       ClusterId localClusterId,
@@ -61,7 +83,22 @@ public final class ClusterMesh {
       Optional<Path> configDirectory,
       Optional<Duration> cacheTtl,
       Duration heartbeatThreshold,
-      Duration pollInterval) {}
+      Duration pollInterval,
+      Source source,
+      boolean localServicesElsewhere) {
+
+    public Settings(
+        String localCluster,
+        ClusterId localClusterId,
+        Optional<Path> localKvstoreConfig,
+        Optional<Path> configDirectory,
+        Optional<Duration> cacheTtl,
+        Duration heartbeatThreshold,
+        Duration pollInterval) {
+      this(localCluster, localClusterId, localKvstoreConfig, configDirectory, cacheTtl, heartbeatThreshold,
+          pollInterval, Source.DIRECT, false);
+    }
+  }
 
   /** Opens an etcd connection for a cluster config (a seam for tests). */
   public interface Connector {
@@ -86,7 +123,10 @@ public final class ClusterMesh {
   private final Map<String, Integer> claimedIds = new HashMap<>(); // guarded by itself
   private final Map<String, List<Meter>> meters = new HashMap<>();
   private ClusterConnection localConnection;
+  private RemoteClusterConfig localConfig;
+  private EtcdConnection sharedLocal; // cache mode: the one connection every cluster is read through
   private Set<String> awaitingInitialSync;
+  private final List<java.util.function.BooleanSupplier> restoreGates = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   public ClusterMesh(
       Settings settings,
@@ -135,8 +175,20 @@ public final class ClusterMesh {
     return settings.localClusterId();
   }
 
+  /**
+   * Another source of datapath state that must have listed before the reconciler removes what it
+   * found at start (e.g. the local Services from the Kubernetes API). Call before {@link #start}.
+   */
+  public void gateRestore(java.util.function.BooleanSupplier listed) {
+    restoreGates.add(listed);
+  }
+
   /** Connects to the local cluster and to every configured remote, then keeps watching the directory. */
   public synchronized void start() {
+    Gauge.builder("meshwork_agent_clustermesh_source", () -> 1)
+        .description("Where remote clusters are read: source=direct (each remote etcd) or cache (kvstore-sync)")
+        .tag("source", settings.source().label())
+        .register(registry);
     Optional<Path> localFile =
         settings.localKvstoreConfig()
             .or(() -> settings.configDirectory().map(d -> d.resolve(settings.localCluster())).filter(Files::isRegularFile));
@@ -146,10 +198,19 @@ public final class ClusterMesh {
         if (!config.cluster().equals(settings.localCluster())) {
           config = new RemoteClusterConfig(settings.localCluster(), config.source(), config.endpoints(), config.tls());
         }
+        localConfig = config;
+        if (settings.source() == Source.CACHE) {
+          sharedLocal = connector.open(config);
+        }
         localConnection = open(settings.localCluster(), true, config);
       } catch (RuntimeException e) {
         throw new IllegalArgumentException("local kvstore config " + localFile.get() + ": " + e.getMessage(), e);
       }
+    } else if (settings.source() == Source.CACHE) {
+      throw new IllegalArgumentException(
+          "--clustermesh-source=cache reads every remote cluster from the local etcd, but this cluster's etcd is not"
+              + " configured: set --kvstore-config (MESHWORK_KVSTORE_CONFIG) or put a file named "
+              + settings.localCluster() + " in the clustermesh config directory");
     } else {
       log.warn("no kvstore config for the local cluster {}: only remote clusters are read", settings.localCluster());
     }
@@ -167,6 +228,7 @@ public final class ClusterMesh {
       // An agent that stops drains nothing: the datapath keeps what it has.
       remotes.values().forEach(c -> c.close(false));
       if (localConnection != null) localConnection.close(false);
+      if (sharedLocal != null) sharedLocal.close();
     }
   }
 
@@ -200,7 +262,8 @@ public final class ClusterMesh {
             return c == null || c.ready() || c.phase() == ClusterConnection.Phase.REFUSED;
           });
     }
-    if (awaitingInitialSync != null && awaitingInitialSync.isEmpty() && reconciler.restoring()) {
+    if (awaitingInitialSync != null && awaitingInitialSync.isEmpty() && reconciler.restoring()
+        && restoreGates.stream().allMatch(java.util.function.BooleanSupplier::getAsBoolean)) {
       log.info("every cluster configured at start has been listed: removing stale datapath state");
       reconciler.restoreComplete();
     }
@@ -264,6 +327,8 @@ public final class ClusterMesh {
       ClusterConnection existing = remotes.get(cluster);
       if (existing == null) {
         remotes.put(cluster, open(cluster, false, config));
+      } else if (settings.source() == Source.CACHE) {
+        log.debug("config of cluster {} changed; in cache mode only its name is used", cluster);
       } else {
         try {
           existing.reload(config, connector.open(config));
@@ -281,8 +346,15 @@ public final class ClusterMesh {
   }
 
   private ClusterConnection open(String cluster, boolean local, RemoteClusterConfig config) {
-    ClusterConnection c =
-        new ClusterConnection(cluster, local, config, connector.open(config), this, clock, settings.heartbeatThreshold());
+    ClusterConnection c;
+    if (sharedLocal != null) {
+      // Cache mode: every cluster (the local one directly, remotes through their mirror) over one connection.
+      c = new ClusterConnection(cluster, local, local ? ClusterKeys.direct(cluster) : ClusterKeys.cache(cluster),
+          localConfig, new SharedEtcdConnection(sharedLocal), this, clock, settings.heartbeatThreshold());
+    } else {
+      c = new ClusterConnection(cluster, local, ClusterKeys.direct(cluster), config, connector.open(config), this, clock,
+          settings.heartbeatThreshold());
+    }
     registerMeters(c);
     c.start();
     return c;
@@ -334,8 +406,11 @@ public final class ClusterMesh {
     return Optional.empty();
   }
 
-  ClusterStateIngest ingestFor(String cluster, ClusterId id, Consumer<String> onRejected) {
-    return new ClusterStateIngest(cluster, id, nodes, services, identities, ipcache, onRejected, this::evicted);
+  ClusterStateIngest ingestFor(
+      String cluster, boolean local, ClusterId id, dev.meshwork.kvstore.key.KeyLayout layout, Consumer<String> onRejected) {
+    boolean applyServices = !(local && settings.localServicesElsewhere());
+    return new ClusterStateIngest(
+        cluster, id, layout, applyServices, nodes, services, identities, ipcache, onRejected, this::evicted);
   }
 
   /** A node of {@code cluster} was removed because the local cluster claims its addresses. */
@@ -361,6 +436,12 @@ public final class ClusterMesh {
     list.add(Gauge.builder("meshwork_agent_clustermesh_ready", c, x -> x.ready() ? 1 : 0)
         .description("1 while the cluster is connected, accepted and synced")
         .tag("cluster", cluster).register(registry));
+    if (!c.local() && settings.source() == Source.CACHE) {
+      list.add(Gauge.builder("meshwork_agent_clustermesh_mirror_lag_seconds", c,
+              x -> x.mirrorLagMillis().map(ms -> ms / 1000.0).orElse(Double.NaN))
+          .description("Cache mode: delay of the remote's last heartbeat through kvstore-sync to this agent")
+          .tag("cluster", cluster).register(registry));
+    }
     list.add(entries(cluster, "nodes", () -> nodes.count(cluster)));
     list.add(entries(cluster, "services", () -> services.count(cluster)));
     list.add(entries(cluster, "identities", () -> identities.count(cluster)));
@@ -398,7 +479,7 @@ public final class ClusterMesh {
         ClusterMeshStatus.newBuilder()
             .setLocalCluster(settings.localCluster())
             .setLocalClusterId(settings.localClusterId().value())
-            .setSource("direct");
+            .setSource(settings.source().label());
     Set<String> names = new java.util.TreeSet<>(remotes.keySet());
     names.addAll(invalidFiles.keySet());
     for (String name : names) {

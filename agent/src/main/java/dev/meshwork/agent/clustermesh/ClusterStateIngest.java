@@ -35,13 +35,22 @@ final class ClusterStateIngest {
   private final IpCacheTable ipcache;
   private final Consumer<String> onRejected;
   private final AtomicLong rejected = new AtomicLong();
-  private final KeyLayout layout = KeyLayout.state();
+  private final KeyLayout layout;
   private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ClusterStateIngest.class);
   private final java.util.function.BiConsumer<String, String> evictions;
 
+  private final boolean applyServices;
+
+  /**
+   * @param layout where the keys were read (the cluster's own etcd, or a kvstore-sync mirror)
+   * @param applyServices false when the cluster's services come from elsewhere (the local
+   *     cluster's, from its Kubernetes API): its service keys are still validated, not applied
+   */
   ClusterStateIngest(
       String cluster,
       ClusterId clusterId,
+      KeyLayout layout,
+      boolean applyServices,
       NodeTable nodes,
       ServiceTable services,
       IdentityTable identities,
@@ -49,6 +58,8 @@ final class ClusterStateIngest {
       Consumer<String> onRejected,
       java.util.function.BiConsumer<String, String> evictions) {
     this.evictions = evictions;
+    this.layout = layout;
+    this.applyServices = applyServices;
     this.cluster = cluster;
     this.clusterId = clusterId;
     this.nodes = nodes;
@@ -71,7 +82,7 @@ final class ClusterStateIngest {
   /** Removes everything this cluster contributed. */
   void drain() {
     nodes.drain(cluster);
-    services.drain(cluster);
+    if (applyServices) services.drain(cluster);
     identities.drain(cluster);
     ipcache.drain(cluster);
   }
@@ -174,12 +185,14 @@ final class ClusterStateIngest {
     return new WatchHandler<>() {
       @Override
       public void onUpsert(String key, ClusterService value) {
-        services.upsert(ClusterRecords.service(value));
+        if (applyServices) services.upsert(ClusterRecords.service(value));
       }
 
       @Override
       public void onDelete(String key) {
-        if (parse(key) instanceof ParsedKey.ServiceKey k) services.delete(cluster, k.namespace(), k.name());
+        if (applyServices && parse(key) instanceof ParsedKey.ServiceKey k) {
+          services.delete(cluster, k.namespace(), k.name());
+        }
       }
 
       @Override

@@ -7,6 +7,8 @@ import java.util.List;
 /**
  * One frontend of a local Service with the backends the merge chose for it, sorted by address
  * so that the datapath's slot order does not change when nothing changed.
+ *
+ * @param global whether the backends were merged across clusters
  */
 public record MergedFrontend(
     String namespace,
@@ -14,7 +16,8 @@ public record MergedFrontend(
     L4Address frontend,
     Service.Kind kind,
     List<MergedBackend> backends,
-    int sessionAffinityTimeoutSeconds) {
+    int sessionAffinityTimeoutSeconds,
+    boolean global) {
 
   public MergedFrontend {
     backends = List.copyOf(backends);

@@ -9,8 +9,10 @@ import java.util.List;
 /**
  * The global service merge, as pure rules (no I/O, no state).
  *
- * <p>A local global Service is load-balanced on its own frontends over its own backends plus the
- * backends of every other cluster that exports the same namespace/name as global and shared. A
+ * <p>A local Service that is not global is load-balanced over its own backends only, whatever
+ * other clusters export under the same name. A local global Service is load-balanced on its own
+ * frontends over its own backends plus the backends of every other cluster that exports the same
+ * namespace/name as global and shared. A
  * non-shared local service still imports; a non-shared remote service exports nothing. Affinity
  * {@code local} uses remote backends only while no local backend is ready, {@code remote} the
  * reverse, {@code none} all of them. Following Kubernetes, terminating (but serving) backends
@@ -26,8 +28,9 @@ public final class ServiceMerge {
   public static List<MergedFrontend> merge(
       ClusterServiceRecord local, Collection<ClusterServiceRecord> remotes) {
     List<ClusterServiceRecord> exporting = new ArrayList<>();
-    for (ClusterServiceRecord remote : remotes) {
-      if (remote.shared()
+    for (ClusterServiceRecord remote : local.global() ? remotes : List.<ClusterServiceRecord>of()) {
+      if (remote.global()
+          && remote.shared()
           && !remote.cluster().equals(local.cluster())
           && remote.namespace().equals(local.namespace())
           && remote.name().equals(local.name())) {
@@ -46,7 +49,8 @@ public final class ServiceMerge {
                 new L4Address(frontend.ip(), port.port(), port.protocol()),
                 frontend.kind(),
                 backends,
-                local.sessionAffinityTimeoutSeconds()));
+                local.sessionAffinityTimeoutSeconds(),
+                local.global()));
       }
       if (port.nodePort() != 0) {
         out.add(
@@ -56,7 +60,8 @@ public final class ServiceMerge {
                 new L4Address(0, port.nodePort(), port.protocol()),
                 Service.Kind.NODE_PORT,
                 backends,
-                local.sessionAffinityTimeoutSeconds()));
+                local.sessionAffinityTimeoutSeconds(),
+                local.global()));
       }
     }
     return out;

@@ -9,7 +9,8 @@ import java.util.TreeMap;
 import java.util.function.Consumer;
 
 /**
- * Every cluster's global services, by cluster and "namespace/name". Thread-safe; every change
+ * Every cluster's services, by cluster and "namespace/name": the global services of remote
+ * clusters and every Service of the local cluster (see {@link ClusterServiceRecord}). Thread-safe; every change
  * reports the affected "namespace/name" to the listener, which recomputes the merge.
  */
 public final class ServiceTable {

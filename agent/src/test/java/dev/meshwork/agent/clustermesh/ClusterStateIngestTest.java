@@ -26,7 +26,7 @@ class ClusterStateIngestTest {
   final IpCacheTable ipcache = new IpCacheTable("k8s-test-cluster");
   final List<String> reasons = new ArrayList<>();
   final ClusterStateIngest ingest = new ClusterStateIngest(
-      SHARED, ClusterId.of(2), nodes, new ServiceTable("k8s-test-cluster"), new IdentityTable(), ipcache,
+      SHARED, ClusterId.of(2), KeyLayout.state(), true, nodes, new ServiceTable("k8s-test-cluster"), new IdentityTable(), ipcache,
       reasons::add, (cluster, why) -> {});
 
   IPCacheEntry pod(String ip, String cluster, int identity) {

@@ -34,7 +34,14 @@ public final class TestAgent implements AutoCloseable {
   public TestAgent(
       String cluster, int id, String node, Path localConfig, Path configDir, Path socket, RecordingDatapath datapath,
       Optional<Duration> cacheTtl, Optional<KubernetesClient> kubernetes) {
-    this.config =
+    this(config(cluster, id, node, localConfig, configDir, socket, cacheTtl, kubernetes), datapath, kubernetes);
+  }
+
+  /** The settings the other constructors use; tests adjust them (e.g. cache mode) and pass them back. */
+  public static AgentConfig config(
+      String cluster, int id, String node, Path localConfig, Path configDir, Path socket, Optional<Duration> cacheTtl,
+      Optional<KubernetesClient> kubernetes) {
+    return
         new AgentConfig(
             ClusterName.of(cluster),
             ClusterId.of(id),
@@ -50,6 +57,11 @@ public final class TestAgent implements AutoCloseable {
             AgentConfig.BpfSettings.DEFAULTS,
             kubernetes.isPresent() ? AgentConfig.PolicyEnforcement.ENABLED : AgentConfig.PolicyEnforcement.DISABLED,
             true);
+  }
+
+  /** An agent with exactly these settings; {@code kubernetes} is its local Kubernetes API, if any. */
+  public TestAgent(AgentConfig config, RecordingDatapath datapath, Optional<KubernetesClient> kubernetes) {
+    this.config = config;
     this.datapath = datapath;
     TestAgentComponent component = DaggerTestAgentComponent.factory().create(config, datapath, kubernetes);
     this.lifecycle = component.lifecycle();
@@ -58,7 +70,7 @@ public final class TestAgent implements AutoCloseable {
     this.metrics = component.metrics();
     this.policy = component.policyEngine();
     lifecycle.start();
-    this.client = new AgentApiClient(socket);
+    this.client = new AgentApiClient(config.apiSocket());
   }
 
   public dev.meshwork.proto.v1.InspectionServiceGrpc.InspectionServiceBlockingStub api() {
