@@ -151,4 +151,18 @@ class ServiceMergeTest {
         List.of(new ServicePortSpec("http", 80, Protocol.TCP, 0)), List.of(ready("10.2.0.5")));
     assertThat(backendIps(ServiceMerge.merge(service(LOCAL, true, Affinity.NONE), List.of(other)))).isEmpty();
   }
+
+  @Test
+  void nonGlobalLocalServiceStaysLocalEvenWhenAnotherClusterExportsTheSameName() {
+    var global = service(LOCAL, true, Affinity.NONE, ready("10.1.0.5"));
+    var local = new ClusterServiceRecord(LOCAL, "testing", "backend-svc", false, true, Affinity.NONE, 0,
+        global.frontends(), global.ports(), global.backends());
+    var remote = service(SHARED, true, Affinity.NONE, ready("10.2.1.17"));
+
+    List<MergedFrontend> merged = ServiceMerge.merge(local, List.of(remote));
+
+    assertThat(backendIps(merged)).containsExactly("10.1.0.5");
+    assertThat(merged.get(0).global()).isFalse();
+    assertThat(merged.get(0).backends()).extracting(MergedBackend::cluster).containsOnly(LOCAL);
+  }
 }

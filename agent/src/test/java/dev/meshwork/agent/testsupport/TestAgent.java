@@ -3,6 +3,7 @@ package dev.meshwork.agent.testsupport;
 import dev.meshwork.agent.AgentConfig;
 import dev.meshwork.agent.clustermesh.ClusterMesh;
 import dev.meshwork.agent.reconcile.DatapathReconciler;
+import dev.meshwork.agent.service.kubernetes.LocalServiceWatcher;
 import dev.meshwork.common.cluster.ClusterId;
 import dev.meshwork.common.cluster.ClusterName;
 import dev.meshwork.common.lifecycle.Lifecycle;
@@ -22,6 +23,7 @@ public final class TestAgent implements AutoCloseable {
   public final DatapathReconciler reconciler;
   public final Metrics metrics;
   public final PolicyEngine policy;
+  public final Optional<LocalServiceWatcher> localServices;
   private final AgentApiClient client;
 
   public TestAgent(
@@ -69,6 +71,7 @@ public final class TestAgent implements AutoCloseable {
     this.reconciler = component.reconciler();
     this.metrics = component.metrics();
     this.policy = component.policyEngine();
+    this.localServices = component.localServices();
     lifecycle.start();
     this.client = new AgentApiClient(config.apiSocket());
   }

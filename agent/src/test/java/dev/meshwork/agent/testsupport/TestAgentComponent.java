@@ -5,6 +5,7 @@ import dev.meshwork.agent.AgentModule;
 import dev.meshwork.agent.LocalServicesModule;
 import dev.meshwork.agent.clustermesh.ClusterMesh;
 import dev.meshwork.agent.reconcile.DatapathReconciler;
+import dev.meshwork.agent.service.kubernetes.LocalServiceWatcher;
 import dev.meshwork.common.lifecycle.Lifecycle;
 import dev.meshwork.common.metrics.Metrics;
 import dev.meshwork.datapath.Datapath;
@@ -28,6 +29,8 @@ public interface TestAgentComponent {
   DatapathReconciler reconciler();
 
   PolicyEngine policyEngine();
+
+  Optional<LocalServiceWatcher> localServices();
 
   @Component.Factory
   interface Factory {
