@@ -30,7 +30,7 @@ class AgentMainTest {
     assertThat(out.toString(StandardCharsets.UTF_8))
         .contains("--cluster-name", "MESHWORK_CLUSTER_NAME", "--clustermesh-config-dir", "--clustermesh-cache-ttl", "--api-socket", "--datapath",
             "--bpffs-root", "--vxlan-device", "--external-devices", "--conntrack-gc-interval", "MESHWORK_CONNTRACK_TCP_IDLE",
-            "--policy-enforcement", "--policy-default-local-cluster");
+            "--policy-enforcement", "--policy-default-local-cluster", "--local-services", "MESHWORK_CLUSTERMESH_SOURCE");
   }
 
   @Test
@@ -122,5 +122,34 @@ class AgentMainTest {
         new String[] {"--cluster-name=c1", "--cluster-id=7", "--node-name=n1"}, Map.of("MESHWORK_CLUSTERMESH_CACHE_TTL", "10m")));
     assertThat(withTtl.clustermeshCacheTtl()).contains(Duration.ofMinutes(10));
     assertThat(withTtl.apiSocket()).isEqualTo(AgentConfig.DEFAULT_API_SOCKET);
+  }
+
+  @Test
+  void remotesAreReadDirectlyAndLocalServicesFromTheApiUnlessSaidOtherwise() {
+    AgentConfig defaults = AgentConfig.from(dev.meshwork.common.config.ConfigSource.of(
+        new String[] {"--cluster-name=c1", "--cluster-id=7", "--node-name=n1"}, Map.of()));
+    assertThat(defaults.clustermeshSource()).isEqualTo(AgentConfig.ClusterMeshSource.DIRECT);
+    assertThat(defaults.localServices()).isEqualTo(AgentConfig.LocalServices.AUTO);
+
+    AgentConfig set = AgentConfig.from(dev.meshwork.common.config.ConfigSource.of(
+        new String[] {"--cluster-name=c1", "--cluster-id=7", "--node-name=n1", "--local-services=disabled"},
+        Map.of("MESHWORK_CLUSTERMESH_SOURCE", "cache")));
+    assertThat(set.clustermeshSource()).isEqualTo(AgentConfig.ClusterMeshSource.CACHE);
+    assertThat(set.localServices()).isEqualTo(AgentConfig.LocalServices.DISABLED);
+  }
+
+  @Test
+  void anUnknownClustermeshSourceIsRefusedNamingTheChoices() throws Exception {
+    assertThat(run("--cluster-name=c1", "--cluster-id=1", "--node-name=n1", "--clustermesh-source=mirror")).isEqualTo(2);
+    assertThat(err()).contains("clustermesh-source", "mirror", "direct", "cache");
+  }
+
+  @Test
+  void cacheModeWithoutTheLocalEtcdStopsNamingTheSettingToSet(@TempDir Path dir) throws Exception {
+    assertThat(run("--cluster-name=c1", "--cluster-id=1", "--node-name=n1", "--clustermesh-source=cache",
+            "--clustermesh-config-dir=" + dir, "--api-socket=" + dir.resolve("agent.sock"), "--metrics-port=0",
+            "--policy-enforcement=disabled", "--local-services=disabled"))
+        .isEqualTo(1);
+    assertThat(err()).contains("--clustermesh-source=cache", "--kvstore-config");
   }
 }

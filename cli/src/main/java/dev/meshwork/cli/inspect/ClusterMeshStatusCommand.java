@@ -137,7 +137,7 @@ public final class ClusterMeshStatusCommand extends ListCommand<ClusterMeshStatu
                 lastFailure(remote)
               };
               if (cache) {
-                table.row(append(common, remote.getMirrorLagMillis() + " ms", remote.getStatus()));
+                table.row(append(common, mirrorLag(remote), remote.getStatus()));
               } else {
                 table.row(append(common, remote.getStatus()));
               }
@@ -152,6 +152,11 @@ public final class ClusterMeshStatusCommand extends ListCommand<ClusterMeshStatu
       case "" -> "unknown";
       default -> source;
     };
+  }
+
+  /** "-" until the agent has measured it (a heartbeat of the remote must pass through the mirror). */
+  private static String mirrorLag(RemoteClusterStatus remote) {
+    return remote.getMirrorLagKnown() || remote.getMirrorLagMillis() > 0 ? remote.getMirrorLagMillis() + " ms" : "-";
   }
 
   private static String yesNo(boolean value) {

@@ -159,13 +159,23 @@ class InspectionCommandsTest {
   @Test
   void clusterMeshStatusInCacheModeShowsTheMirrorLag() {
     agent.clusterMesh = BlogMesh.clusterMesh().toBuilder().setSource("cache")
-        .setRemotes(0, BlogMesh.clusterMesh().getRemotes(0).toBuilder().setMirrorLagMillis(120)).build();
+        .setRemotes(0, BlogMesh.clusterMesh().getRemotes(0).toBuilder().setMirrorLagMillis(120).setMirrorLagKnown(true))
+        .build();
 
     CliRun run = meshwork("clustermesh", "status", "--socket", socket);
 
     assertThat(run.out()).contains("Remote state:    cache (kvstore-sync mirror in the local etcd)");
     assertThat(run.out()).contains("MIRROR LAG");
     assertThat(run.out().lines()).anySatisfy(line -> assertThat(line).startsWith("k8s-shared-cluster").contains(" 120 ms "));
+  }
+
+  @Test
+  void clusterMeshStatusInCacheModeShowsADashUntilTheLagIsMeasured() {
+    agent.clusterMesh = BlogMesh.clusterMesh().toBuilder().setSource("cache").build();
+
+    CliRun run = meshwork("clustermesh", "status", "--socket", socket);
+
+    assertThat(run.out().lines()).anySatisfy(line -> assertThat(line).startsWith("k8s-shared-cluster").contains(" -  ").doesNotContain(" 0 ms"));
   }
 
   static Stream<Arguments> everyListCommand() {
