@@ -100,7 +100,14 @@ public final class LocalServiceWatcher implements AutoCloseable {
                       synced = true;
                       log.info("local services listed: {} programmed", table.count(cluster));
                       changed.run();
-                    }));
+                    }))
+        .exceptionally(
+            e -> {
+              // Until both have listed, services restored after a restart are kept (nothing is removed).
+              log.error("cannot list the local Services/EndpointSlices (RBAC: list and watch services and"
+                  + " discovery.k8s.io endpointslices): {}", e.toString());
+              return null;
+            });
   }
 
   /** Whether both informers have listed and every listed Service has been translated once. */
