@@ -85,7 +85,10 @@ public final class AgentModule {
       AgentConfig config,
       Optional<KubernetesClient> kubernetes, PolicyEngine engine, Provider<DatapathReconciler> reconciler) {
     // A provider: the reconciler in turn waits for this watcher to have listed.
-    return kubernetes.filter(k -> config.policyEnforcement() != AgentConfig.PolicyEnforcement.DISABLED).map(client -> new PolicyWatcher(client, engine, () -> reconciler.get().kick()));
+    // The client may exist for local services alone: policy needs its own setting.
+    return kubernetes
+        .filter(client -> config.policyEnforcement() != AgentConfig.PolicyEnforcement.DISABLED)
+        .map(client -> new PolicyWatcher(client, engine, () -> reconciler.get().kick()));
   }
 
   @Provides
