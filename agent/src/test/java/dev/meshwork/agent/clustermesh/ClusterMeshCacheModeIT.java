@@ -195,6 +195,10 @@ class ClusterMeshCacheModeIT {
       assertThat(backends(direct)).containsExactlyElementsOf(all);
       assertThat(backends(cache)).containsExactlyElementsOf(all);
       assertThat(state(cache)).isEqualTo(state(direct));
+      for (String name : List.of(SHARED, THIRD)) {
+        assertThat(remote(cache, name).getReady()).as("%s ready via the cache", name).isTrue();
+        assertThat(remote(direct, name).getReady()).as("%s ready via its etcd", name).isTrue();
+      }
     });
     ProgrammedState converged = state(cache);
     assertThat(converged.ipcache()).containsKeys(
@@ -234,8 +238,10 @@ class ClusterMeshCacheModeIT {
   }
 
   @Test
-  void cacheModeShowsTheMirrorLagFromTheRemoteHeartbeat() throws Exception {
+  void cacheModeStatusShowsTheMirrorLagAndARemoteKvstoreSyncDoesNotMirror() throws Exception {
     mirror = startMirror(Duration.ofMinutes(3));
+    // Configured for the agent but not for kvstore-sync (e.g. refused there): no mirror to read.
+    Files.writeString(agentDir.resolve("k8s-fourth-cluster"), "endpoints:\n  - " + thirdEtcd.endpoint() + "\n");
     TestAgent cache = agent("cache", AgentConfig.ClusterMeshSource.CACHE);
     await().atMost(Duration.ofSeconds(30)).until(() -> remote(cache, SHARED).getReady());
     assertThat(remote(cache, SHARED).getMirrorLagKnown()).isFalse();
@@ -254,6 +260,10 @@ class ClusterMeshCacheModeIT {
     });
     assertThat(cache.metrics.registry().get("meshwork_agent_clustermesh_mirror_lag_seconds").tag("cluster", SHARED)
         .gauge().value()).isBetween(0.0, 10.0);
+    RemoteClusterStatus fourth = remote(cache, "k8s-fourth-cluster");
+    assertThat(fourth.getReady()).isFalse();
+    assertThat(fourth.getStatus()).startsWith(
+        "waiting for cluster-config meshwork/v1/cache/k8s-fourth-cluster/cluster-config/k8s-fourth-cluster");
   }
 
   @Test
