@@ -229,4 +229,34 @@ class LocalServicesIT {
       assertThat(programmed(new L4Address(Ipv4.parse("198.18.5.1"), 80, Protocol.TCP))).containsExactly("10.1.0.5:8080/TCP");
     });
   }
+
+  @Test
+  void agentRestartKeepsLocalServicesWithoutFlappingAndRemovesOnlyThoseDeletedMeanwhile() throws Exception {
+    test.synced();
+    shared.synced();
+    createService("web", "172.20.0.10");
+    slice("web", "10.1.0.5");
+    createService("old", "172.20.0.12");
+    slice("old", "10.1.0.8");
+    await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+      assertThat(programmed(WEB)).containsExactly("10.1.0.5:8080/TCP");
+      assertThat(programmed(frontend("172.20.0.12"))).containsExactly("10.1.0.8:8080/TCP");
+    });
+    RecordingDatapath datapath = agent.datapath;
+    agent.close();
+    closeables.remove(agent);
+
+    client.services().inNamespace("testing").withName("old").delete();
+    int batches = datapath.batches.size();
+    TestAgent restarted = new TestAgent(agent.config, datapath, Optional.of(client));
+    closeables.add(restarted);
+
+    await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+      assertThat(restarted.localServices.orElseThrow().hasSynced()).isTrue();
+      assertThat(datapath.snapshot().services()).doesNotContainKey(frontend("172.20.0.12"));
+    });
+    assertThat(programmed(WEB)).containsExactly("10.1.0.5:8080/TCP");
+    assertThat(datapath.batches.subList(batches, datapath.batches.size()))
+        .allSatisfy(b -> assertThat(b.serviceDeletes()).doesNotContain(WEB));
+  }
 }
