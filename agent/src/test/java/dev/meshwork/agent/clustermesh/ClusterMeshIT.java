@@ -158,7 +158,9 @@ class ClusterMeshIT {
               org.assertj.core.groups.Tuple.tuple("10.2.2.9:8080/TCP", SHARED));
       assertThat(svc.getId()).isPositive();
     });
-    assertThat(backendsOf(agent.datapath.snapshot(), CLUSTER_IP)).containsExactly("10.2.1.17:8080/TCP", "10.2.2.9:8080/TCP");
+    // The tables answer first; the reconciler applies them to the datapath right after.
+    await().atMost(Duration.ofSeconds(20)).untilAsserted(() ->
+        assertThat(backendsOf(agent.datapath.snapshot(), CLUSTER_IP)).containsExactly("10.2.1.17:8080/TCP", "10.2.2.9:8080/TCP"));
     List<LoadBalancerEntry> lb = agent.api().listLoadBalancerEntries(ALL).getEntriesList();
     assertThat(lb).filteredOn(e -> e.getServiceAddress().equals("172.20.17.66:80/TCP"))
         .extracting(LoadBalancerEntry::getSlot, LoadBalancerEntry::getBackendAddress)
