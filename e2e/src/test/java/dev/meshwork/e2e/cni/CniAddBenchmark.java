@@ -30,7 +30,9 @@ import java.util.concurrent.Future;
  * </ol>
  *
  * Run as root from the checkout root, after {@code ./mvnw -pl cni-plugin -am package}: {@code java
- * -cp <e2e test classpath> dev.meshwork.e2e.cni.CniAddBenchmark 30 20 5}.
+ * -cp <e2e test classpath> dev.meshwork.e2e.cni.CniAddBenchmark 30 20 5 300} (sequential ADDs,
+ * concurrent ADDs per round, rounds, pause in ms after each sequential ADD+DEL and each round, so
+ * that a run in a real-time scheduling class leaves the CPUs to others now and then).
  */
 public final class CniAddBenchmark {
   private CniAddBenchmark() {}
@@ -39,6 +41,7 @@ public final class CniAddBenchmark {
     int sequential = args.length > 0 ? Integer.parseInt(args[0]) : 30;
     int concurrent = args.length > 1 ? Integer.parseInt(args[1]) : 20;
     int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 5;
+    long pauseMillis = args.length > 3 ? Long.parseLong(args[3]) : 0;
     if (!NetworkNamespaces.isRoot()) {
       throw new IllegalStateException("CniAddBenchmark needs root (network namespaces)");
     }
@@ -65,6 +68,7 @@ public final class CniAddBenchmark {
         check(cni.run("ADD", "seq-" + i, ns.path(), "bench", "pod-" + i));
         seq.add((System.nanoTime() - start) / 1e6);
         check(cni.run("DEL", "seq-" + i, ns.path(), "bench", "pod-" + i));
+        Thread.sleep(pauseMillis);
       }
       report("sequential ADD, plugin process + agent", seq);
 
@@ -91,6 +95,7 @@ public final class CniAddBenchmark {
           for (int i = 0; i < concurrent; i++) {
             check(cni.run("DEL", "conc-" + round + "-" + i, namespaces.get(i).path(), "bench", "pod-" + i));
           }
+          Thread.sleep(pauseMillis);
         }
       }
       report(concurrent + " concurrent ADDs, plugin process + agent", conc);
