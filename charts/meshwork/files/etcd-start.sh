@@ -87,6 +87,7 @@ if [ ! -d "$data_dir/member" ] && [ -n "$others" ]; then
         echo "etcd-start: cannot $what (30 attempts)" >&2
         exit 1
       fi
+      echo "etcd-start: could not $what (attempt $attempt); retrying"
       attempt=$((attempt + 1))
       sleep 1
     done

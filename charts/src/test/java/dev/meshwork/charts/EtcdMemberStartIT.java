@@ -132,6 +132,9 @@ class EtcdMemberStartIT {
   private void assertRejoinedAndCaughtUp(int index) {
     String name = members.get(index).name();
     awaitHealthy();
+    // what the script did (a retried remove or add shows here), for the test's output
+    log(index).lines().filter(line -> line.startsWith("etcd-start:") || line.startsWith("Error:"))
+        .forEach(line -> System.out.println(name + ": " + line));
     assertThat(log(index)).contains("etcd-start: " + name + " lost its data; replacing member " + oldId,
         "etcd-start: " + name + " joining as existing cluster");
     assertThat(memberId(name)).isNotEqualTo(oldId);
