@@ -41,7 +41,9 @@ import picocli.CommandLine.Spec;
       "Connect two clusters where the meshwork chart is installed, through their kubeconfig contexts",
       "(--context A --destination-context B), or two or more clusters offline from their CA directories",
       "(--cluster ... --out DIR; the CAs made by `meshwork clustermesh ca`).",
-      "For each cluster it writes OUT/<cluster>/: " + ConnectionFiles.SECRET_FILE + " (the " + MeshNames.SECRET_NAME + " Secret),",
+      "With contexts it writes into each cluster the other's entries of Secret " + MeshNames.SECRET_NAME,
+      "and, for an IP address, the host alias of the other's etcd name on the agent DaemonSet.",
+      "Offline, for each cluster it writes OUT/<cluster>/: " + ConnectionFiles.SECRET_FILE + " (the " + MeshNames.SECRET_NAME + " Secret),",
       ConnectionFiles.HOST_ALIASES_FILE + " (Helm values clustermesh.hostAliases) and " + ConnectionFiles.CONFIG_DIR
           + "/ (the same configs and certificates as plain files, for agents outside Kubernetes).",
     },

@@ -65,14 +65,15 @@ final class KubeConnect {
     List<Step> steps = new ArrayList<>();
     secretStep(local, remote, current -> {
       String endpoint = address.endpoint(remote);
-      Optional<String> reuse = reason(current, local.name(), remote, endpoint, remoteCa);
-      if (reuse.isEmpty()) {
+      Optional<Rewrite> rewrite = rewrite(current, local.name(), remote, endpoint, remoteCa);
+      if (rewrite.isEmpty()) {
         return Optional.empty();
       }
       ConnectionFiles.RemoteEntry entry = ConnectionFiles.RemoteEntry.issue(local.name(), remote, endpoint, remoteCa, validity);
       Map<String, String> data = new TreeMap<>(current);
       data.putAll(entry.secretFiles(mountPath));
-      return Optional.of(new Edit(data, reuse.get() + " " + remote + " (" + endpoint + ")"));
+      return Optional.of(new Edit(data, rewrite.get().verb() + " " + remote + " (" + endpoint + ")"
+          + (rewrite.get().why().isEmpty() ? "" : ": " + rewrite.get().why())));
     }).ifPresent(steps::add);
     steps.addAll(hostAliasSteps(local, MeshNames.etcdHost(remote), address.hostAliasIp()));
     return steps;
@@ -133,45 +134,45 @@ final class KubeConnect {
     }));
   }
 
-  /**
-   * Why the entry of {@code remote} must be (re)written, or empty when the existing one is right:
-   * "add", "replace" with the reason.
-   */
-  private Optional<String> reason(Map<String, String> current, String local, String remote, String endpoint, CertificateAuthority remoteCa) {
+  /** Why an entry is (re)written: "add", "replace" or "renew", and the reason. */
+  private record Rewrite(String verb, String why) {}
+
+  /** Why the entry of {@code remote} must be (re)written, or empty when the existing one is right. */
+  private Optional<Rewrite> rewrite(Map<String, String> current, String local, String remote, String endpoint, CertificateAuthority remoteCa) {
     if (!current.containsKey(remote)) {
-      return Optional.of("add");
+      return Optional.of(new Rewrite("add", ""));
     }
     ConnectionFiles.RemoteEntry wanted = new ConnectionFiles.RemoteEntry(remote, endpoint, "", "", "");
     if (!wanted.config(mountPath).equals(current.get(remote))) {
-      return Optional.of("replace (endpoint or mount path changed)");
+      return Optional.of(new Rewrite("replace", "endpoint or mount path changed"));
     }
     String where = "Secret " + MeshNames.SECRET_NAME + " entry ";
     try {
       X509Certificate ca = InstalledCluster.certificate(where + ConnectionFiles.caFileName(remote),
           current.getOrDefault(ConnectionFiles.caFileName(remote), ""));
       if (!ca.equals(remoteCa.certificate())) {
-        return Optional.of("replace (the CA of " + remote + " changed)");
+        return Optional.of(new Rewrite("replace", "the CA of " + remote + " changed"));
       }
       X509Certificate cert = InstalledCluster.certificate(where + ConnectionFiles.certFileName(remote),
           current.getOrDefault(ConnectionFiles.certFileName(remote), ""));
       cert.verify(remoteCa.certificate().getPublicKey());
       if (!CertificateAuthority.clusterOf(cert).equals(Optional.of(local))) {
-        return Optional.of("replace (client certificate of another cluster)");
+        return Optional.of(new Rewrite("replace", "client certificate of another cluster"));
       }
       var key = InstalledCluster.privateKey(where + ConnectionFiles.keyFileName(remote),
           current.getOrDefault(ConnectionFiles.keyFileName(remote), ""));
       if (!CaDirectory.matches(cert.getPublicKey(), key)) {
-        return Optional.of("replace (key does not match the certificate)");
+        return Optional.of(new Rewrite("replace", "key does not match the certificate"));
       }
       Instant notAfter = cert.getNotAfter().toInstant();
       Duration lifetime = Duration.between(cert.getNotBefore().toInstant(), notAfter);
       Duration margin = lifetime.dividedBy(3).compareTo(RENEW_BEFORE) < 0 ? lifetime.dividedBy(3) : RENEW_BEFORE;
       if (clock.instant().plus(margin).isAfter(notAfter)) {
-        return Optional.of("renew (client certificate expires " + notAfter + ")");
+        return Optional.of(new Rewrite("renew", "client certificate expires " + notAfter));
       }
       return Optional.empty();
     } catch (CliFailure | GeneralSecurityException e) {
-      return Optional.of("replace (" + e.getMessage() + ")");
+      return Optional.of(new Rewrite("replace", e.getMessage()));
     }
   }
 

@@ -70,6 +70,11 @@ public final class ClusterMeshStatusCommand extends ListCommand<ClusterMeshStatu
   @Override
   public Integer call() {
     if (!contexts.isEmpty()) {
+      CommandLine.ParseResult parsed = spec.commandLine().getParseResult();
+      if (parsed.hasMatchedOption("-o") || parsed.hasMatchedOption("--cluster")) {
+        throw new CommandLine.ParameterException(spec.commandLine(),
+            "-o and --cluster select the local agent's answer; with --context the status is a table of every cluster");
+      }
       return dev.meshwork.cli.clustermesh.MeshStatus.print(
           spec.commandLine().getOut(), contexts, kubeconfig, namespace, waitForReady ? waitTimeoutSeconds : 0, clock);
     }

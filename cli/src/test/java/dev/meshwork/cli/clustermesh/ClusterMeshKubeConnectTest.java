@@ -128,6 +128,45 @@ class ClusterMeshKubeConnectTest {
   }
 
   @Test
+  void aClientCertificateNearItsExpiryIsRenewedAndAGoodOneIsKept() {
+    assertThat(connect("--validity-days", "40").exitCode()).isZero();
+    InstalledCluster clusterA = InstalledCluster.read(a.client(), "cluster-a", MockCluster.NAMESPACE);
+    InstalledCluster clusterB = InstalledCluster.read(b.client(), "cluster-b", MockCluster.NAMESPACE);
+    CertificateAuthority bCa = clusterB.certificateAuthority(java.time.Clock.systemUTC());
+    EtcdAddress bAddress = EtcdAddress.parse("198.18.1.10");
+
+    // 40 days of validity: renewed once less than a third (13 days) is left
+    List<KubeConnect.Step> today = new KubeConnect(MeshNames.DEFAULT_MOUNT_PATH, java.time.Duration.ofDays(40),
+        java.time.Clock.systemUTC()).connect(clusterA, "cluster-b", bAddress, bCa);
+    java.time.Clock in30Days = java.time.Clock.offset(java.time.Clock.systemUTC(), java.time.Duration.ofDays(30));
+    List<KubeConnect.Step> later = new KubeConnect(MeshNames.DEFAULT_MOUNT_PATH, java.time.Duration.ofDays(40), in30Days)
+        .connect(clusterA, "cluster-b", bAddress, bCa);
+
+    assertThat(today).isEmpty();
+    assertThat(later).singleElement().extracting(KubeConnect.Step::action).asString()
+        .startsWith("update Secret kube-system/meshwork-clustermesh: renew cluster-b (https://cluster-b.mesh.meshwork.dev:2379):"
+            + " client certificate expires ");
+  }
+
+  @Test
+  void anEntryForAnotherCaIsReplaced() {
+    assertThat(connect().exitCode()).isZero();
+    // cluster-b reinstalled with a new CA: the old entry's certificate would be refused
+    b.client().secrets().inNamespace(MockCluster.NAMESPACE).withName(InstalledCluster.CA_SECRET).edit(secret -> {
+      CertificateAuthority fresh = CertificateAuthority.create("cluster-b", java.time.Duration.ofDays(10), java.time.Clock.systemUTC());
+      secret.getData().put("ca.crt", java.util.Base64.getEncoder().encodeToString(PemOutput.encode(fresh.certificate()).getBytes(StandardCharsets.US_ASCII)));
+      secret.getData().put("ca.key", java.util.Base64.getEncoder().encodeToString(PemOutput.encode(fresh.privateKey()).getBytes(StandardCharsets.US_ASCII)));
+      return secret;
+    });
+
+    CliRun run = connect();
+
+    assertThat(run.out()).contains("cluster-a (context cluster-a): update Secret kube-system/meshwork-clustermesh: replace cluster-b"
+        + " (https://cluster-b.mesh.meshwork.dev:2379): the CA of cluster-b changed");
+    assertThat(run.out()).doesNotContain("cluster-b (context cluster-b): update Secret");
+  }
+
+  @Test
   void connectingAThirdClusterKeepsTheFirstOnesEntries() throws Exception {
     MockCluster c = install("cluster-c", 3);
     c.publishLoadBalancer("198.18.2.10", null);
@@ -307,6 +346,14 @@ class ClusterMeshKubeConnectTest {
     assertThat(mixed.err()).contains("--cluster, --out, --only and --create-missing-ca are for the offline form");
     assertThat(half.exitCode()).isEqualTo(2);
     assertThat(half.err()).contains("--context and --destination-context go together (missing: --destination-context)");
+  }
+
+  @Test
+  void statusAcrossContextsHasNoJsonOutputNorClusterFilter() {
+    CliRun run = meshwork("clustermesh", "status", "--kubeconfig", kubeconfig.toString(), "--context", "cluster-a", "-o", "json");
+
+    assertThat(run.exitCode()).isEqualTo(2);
+    assertThat(run.err()).contains("with --context the status is a table of every cluster");
   }
 
   private CliRun connect(String... extra) {
