@@ -40,6 +40,9 @@ public record KubeContexts(Path kubeconfig) {
           + (files.isEmpty() ? "none found" : String.join(", ", files.stream().map(File::toString).toList())) + ")");
     }
     Config config = kubeconfig == null ? Config.autoConfigure(context) : Config.fromKubeconfig(context, kubeconfig.toFile());
+    // A command line tool: an unreachable API server is reported after one retry, not after minutes.
+    config.setRequestRetryBackoffLimit(1);
+    config.setConnectionTimeout(10_000);
     return new KubernetesClientBuilder().withConfig(config).build();
   }
 

@@ -283,6 +283,20 @@ class ClusterMeshKubeConnectTest {
   }
 
   @Test
+  void anUnreachableApiServerIsAnErrorNamingTheContext() throws Exception {
+    int closedPort;
+    try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      closedPort = socket.getLocalPort();
+    }
+    java.nio.file.Files.writeString(kubeconfig, java.nio.file.Files.readString(kubeconfig).replace(b.url(), "http://127.0.0.1:" + closedPort + "/"));
+
+    CliRun run = connect();
+
+    assertThat(run.exitCode()).isEqualTo(1);
+    assertThat(run.err()).startsWith("meshwork: context cluster-b: cannot read ConfigMap kube-system/meshwork-agent-config: ");
+  }
+
+  @Test
   void aMissingCaSecretIsAnErrorNamingIt() {
     b.client().secrets().inNamespace(MockCluster.NAMESPACE).withName(InstalledCluster.CA_SECRET).delete();
 
