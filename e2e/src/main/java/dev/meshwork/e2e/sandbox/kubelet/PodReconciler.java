@@ -56,6 +56,7 @@ final class PodReconciler implements Reconciler {
 
   private static final Logger log = LoggerFactory.getLogger(PodReconciler.class);
   private static final Duration NOT_READY_RECHECK = Duration.ofMillis(300);
+  private static final Duration CONFLICT_RECHECK = Duration.ofMillis(200);
   static final String BY_NODE = "byNode";
 
   private final KubernetesClient api;
@@ -205,7 +206,9 @@ final class PodReconciler implements Reconciler {
         break;
       }
     }
-    writeStatus(pod, runningStatus(pod, local, ready));
+    if (!writeStatus(pod, runningStatus(pod, local, ready))) {
+      return ReconcileResult.requeueAfter(CONFLICT_RECHECK);
+    }
     return ready ? ReconcileResult.done() : ReconcileResult.requeueAfter(NOT_READY_RECHECK);
   }
 
@@ -284,17 +287,19 @@ final class PodReconciler implements Reconciler {
     }
   }
 
-  private void writeStatus(Pod pod, PodStatus status) {
+  /** Writes the status unless it is unchanged; false on a conflict (the cache is behind). */
+  private boolean writeStatus(Pod pod, PodStatus status) {
     if (projection(status).equals(projection(pod.getStatus()))) {
-      return;
+      return true;
     }
     try {
       api.pods().inNamespace(pod.getMetadata().getNamespace())
           .resource(new PodBuilder(pod).withStatus(status).build())
           .updateStatus();
+      return true;
     } catch (KubernetesClientException e) {
-      if (e.getCode() == 404) {
-        return;
+      if (e.getCode() == 404 || e.getCode() == 409) {
+        return false;
       }
       throw new IllegalStateException(
           "cluster " + settings.clusterName() + ": cannot write the status of pod " + Pods.key(pod) + ": " + e.getMessage(), e);
