@@ -57,6 +57,7 @@ class KubeletShimPrivilegedIT {
   @BeforeEach
   void nodeAndPlugin() throws IOException {
     NetworkNamespaces.assumeRoot();
+    client = PatientClients.of(client);
     namespaces = new NetworkNamespaces("klt");
     node = namespaces.create("node");
     node.ipBatch(List.of(
@@ -84,6 +85,7 @@ class KubeletShimPrivilegedIT {
     if (namespaces != null) {
       namespaces.close();
     }
+    client.close();
   }
 
   KubeletShim start() throws IOException {

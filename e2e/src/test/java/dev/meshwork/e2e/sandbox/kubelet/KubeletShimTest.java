@@ -26,6 +26,7 @@ import java.util.Optional;
 import java.util.stream.Collectors;
 import org.awaitility.core.ConditionFactory;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -44,11 +45,17 @@ class KubeletShimTest {
   final FakePodRuntime runtime = new FakePodRuntime();
   KubeletShim shim;
 
+  @BeforeEach
+  void patientClient() {
+    client = PatientClients.of(client);
+  }
+
   @AfterEach
   void closeShim() {
     if (shim != null) {
       shim.close();
     }
+    client.close();
   }
 
   KubeletShim.Settings settings(String... nodes) {
@@ -68,7 +75,7 @@ class KubeletShimTest {
   }
 
   static ConditionFactory eventually() {
-    return await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50)).ignoreExceptions();
+    return await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50)).ignoreExceptions();
   }
 
   static Service backendSvc() {
@@ -418,7 +425,7 @@ class KubeletShimTest {
 
     runtime.refusing.add(3000);
 
-    await().atMost(Duration.ofSeconds(KubeletShim.RESYNC.toSeconds() + 15)).ignoreExceptions().untilAsserted(() ->
+    await().atMost(Duration.ofSeconds(KubeletShim.RESYNC.toSeconds() + 50)).ignoreExceptions().untilAsserted(() ->
         assertThat(sliceOf("backend-svc").getEndpoints()).singleElement().satisfies(e -> {
           assertThat(e.getConditions().getReady()).isFalse();
           assertThat(e.getConditions().getServing()).isFalse();
