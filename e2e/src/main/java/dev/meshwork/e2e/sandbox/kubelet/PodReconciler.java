@@ -55,7 +55,7 @@ import org.slf4j.LoggerFactory;
 final class PodReconciler implements Reconciler {
 
   private static final Logger log = LoggerFactory.getLogger(PodReconciler.class);
-  private static final Duration NOT_READY_RECHECK = Duration.ofMillis(300);
+  private static final Duration NOT_READY_RECHECK = Duration.ofMillis(100);
   private static final Duration CONFLICT_RECHECK = Duration.ofMillis(200);
   static final String BY_NODE = "byNode";
 
