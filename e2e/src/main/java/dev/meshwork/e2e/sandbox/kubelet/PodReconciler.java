@@ -57,6 +57,7 @@ final class PodReconciler implements Reconciler {
   private static final Logger log = LoggerFactory.getLogger(PodReconciler.class);
   private static final Duration NOT_READY_RECHECK = Duration.ofMillis(100);
   private static final Duration CONFLICT_RECHECK = Duration.ofMillis(200);
+  private static final Duration TRY_AGAIN = Duration.ofSeconds(1);
   static final String BY_NODE = "byNode";
 
   private final KubernetesClient api;
@@ -80,6 +81,7 @@ final class PodReconciler implements Reconciler {
     String cniResult;
     String hosts;
     String resolvConf;
+    String lastFailure;
     boolean removed;
 
     LocalPod(Sandbox sandbox) {
@@ -168,17 +170,30 @@ final class PodReconciler implements Reconciler {
       try {
         attachment = runtime.attach(sandbox);
       } catch (PodRuntimeException e) {
-        events.warning(pod, "kubelet", sandbox.node(), "FailedCreatePodSandBox",
-            "Failed to create pod sandbox: " + e.getMessage());
+        // The same failure again (e.g. an agent still starting) is one event, not one per attempt.
+        boolean repeated = e.getMessage().equals(local.lastFailure);
+        local.lastFailure = e.getMessage();
+        if (!repeated) {
+          events.warning(pod, "kubelet", sandbox.node(), "FailedCreatePodSandBox",
+              "Failed to create pod sandbox: " + e.getMessage());
+        }
         try {
           runtime.detach(sandbox, null);
         } catch (PodRuntimeException cleanup) {
           e.addSuppressed(cleanup);
         }
         writeStatus(pod, pendingStatus(pod, e.getMessage()));
+        if (e.cniCode() == PodRuntimeException.TRY_AGAIN_LATER) {
+          // CNI's "try again later" (the agent is not up yet): every second, not with growing backoff.
+          if (!repeated) {
+            log.warn("cluster {}: {}; trying again every {} ms", settings.clusterName(), e.getMessage(), TRY_AGAIN.toMillis());
+          }
+          return ReconcileResult.requeueAfter(TRY_AGAIN);
+        }
         throw new IllegalStateException(
             "cluster " + settings.clusterName() + ": " + e.getMessage(), e);
       }
+      local.lastFailure = null;
       store.recordAttachment(sandbox, attachment.ip(), attachment.cniResult());
       local.ip = attachment.ip();
       local.cniResult = attachment.cniResult();

@@ -339,31 +339,71 @@ class KubeletShimTest {
     });
   }
 
+  List<Event> sandboxFailures() {
+    return client.v1().events().inNamespace(NS).list().getItems().stream()
+        .filter(e -> "FailedCreatePodSandBox".equals(e.getReason()))
+        .toList();
+  }
+
   @Test
-  void reportsAFailedCniAddAsAnEventAndRetriesIt() {
-    runtime.failAttaches(2);
+  void reportsAFailedCniAddOnceAsAnEventAndRetriesIt() {
+    runtime.failAttaches(2, 113);
     start("node-a");
     client.pods().inNamespace(NS).resource(new PodBuilder().withNewMetadata().withName("client").withNamespace(NS).endMetadata()
         .withNewSpec().withNodeName("node-a").endSpec().build()).create();
 
     eventually().untilAsserted(() -> {
-      assertThat(client.v1().events().inNamespace(NS).list().getItems())
-          .filteredOn(e -> "FailedCreatePodSandBox".equals(e.getReason()))
-          .first()
-          .satisfies((Event e) -> {
-            assertThat(e.getType()).isEqualTo("Warning");
-            assertThat(e.getInvolvedObject().getName()).isEqualTo("client");
-            assertThat(e.getMessage()).contains("error 11: agent socket missing");
-          });
-    });
-    eventually().untilAsserted(() -> {
       Pod pod = client.pods().inNamespace(NS).withName("client").get();
       assertThat(pod.getStatus().getPhase()).isEqualTo("Running");
       assertThat(pod.getStatus().getPodIP()).isNotNull();
     });
+    assertThat(sandboxFailures()).as("the same failure twice is one event").singleElement().satisfies(e -> {
+      assertThat(e.getType()).isEqualTo("Warning");
+      assertThat(e.getInvolvedObject().getName()).isEqualTo("client");
+      assertThat(e.getMessage()).contains("error 113: agent says no");
+    });
     assertThat(runtime.detached()).as("each failed ADD is cleaned up with a DEL without prevResult")
-        .hasSizeGreaterThanOrEqualTo(2)
+        .hasSize(2)
         .allSatisfy(d -> assertThat(d.prevResult()).isNull());
+  }
+
+  @Test
+  void showsAFailingAddInThePodsStatusUntilItSucceeds() {
+    runtime.failAttaches(1_000, 113);
+    start("node-a");
+    client.pods().inNamespace(NS).resource(new PodBuilder().withNewMetadata().withName("client").withNamespace(NS).endMetadata()
+        .withNewSpec().withNodeName("node-a").endSpec().build()).create();
+
+    eventually().untilAsserted(() -> {
+      Pod pod = client.pods().inNamespace(NS).withName("client").get();
+      assertThat(pod.getStatus().getPhase()).isEqualTo("Pending");
+      assertThat(pod.getStatus().getConditions())
+          .filteredOn(c -> c.getType().equals("PodReadyToStartContainers"))
+          .singleElement()
+          .satisfies(c -> {
+            assertThat(c.getStatus()).isEqualTo("False");
+            assertThat(c.getReason()).isEqualTo("FailedCreatePodSandBox");
+            assertThat(c.getMessage()).contains("error 113");
+          });
+    });
+
+    runtime.failAttaches(0, 0);
+
+    await().atMost(Duration.ofSeconds(90)).ignoreExceptions().untilAsserted(() ->
+        assertThat(client.pods().inNamespace(NS).withName("client").get().getStatus().getPhase()).isEqualTo("Running"));
+  }
+
+  @Test
+  void triesAgainEverySecondWhileThePluginSaysTryAgainLater() {
+    runtime.failAttaches(3, PodRuntimeException.TRY_AGAIN_LATER);
+    start("node-a");
+    client.pods().inNamespace(NS).resource(new PodBuilder().withNewMetadata().withName("client").withNamespace(NS).endMetadata()
+        .withNewSpec().withNodeName("node-a").endSpec().build()).create();
+
+    eventually().untilAsserted(() ->
+        assertThat(client.pods().inNamespace(NS).withName("client").get().getStatus().getPhase()).isEqualTo("Running"));
+    assertThat(runtime.detached()).hasSize(3);
+    assertThat(sandboxFailures()).singleElement().satisfies(e -> assertThat(e.getMessage()).contains("error 11"));
   }
 
   // ---- EndpointSlices
