@@ -72,6 +72,10 @@ final class ClusterIpReconciler implements Reconciler {
         allocator.release(key);
         return ReconcileResult.done();
       }
+      if (e.getCode() == 409) {
+        // Changed since the cache saw it; the address stays this Service's for the next look.
+        return ReconcileResult.requeueAfter(Duration.ofMillis(200));
+      }
       throw new IllegalStateException(
           "service " + key + " in cluster " + clusterName + ": cannot set ClusterIP " + ip.get() + ": " + e.getMessage(), e);
     }

@@ -141,7 +141,9 @@ final class DeploymentReconciler implements Reconciler {
     if (!created.isEmpty() || !deleted.isEmpty()) {
       expectations.put(key, new Expectations(created, deleted, Instant.now().plus(EXPECTATION_TIMEOUT)));
     }
-    writeStatus(deployment, active, current);
+    if (!writeStatus(deployment, active, current)) {
+      return ReconcileResult.requeueAfter(Duration.ofMillis(200));
+    }
     return ReconcileResult.done();
   }
 
@@ -229,7 +231,8 @@ final class DeploymentReconciler implements Reconciler {
     }
   }
 
-  private void writeStatus(Deployment deployment, List<Pod> active, List<Pod> current) {
+  /** Writes the status counts if they changed; false on a conflict (the cache is behind). */
+  private boolean writeStatus(Deployment deployment, List<Pod> active, List<Pod> current) {
     int ready = (int) active.stream().filter(Pods::isReady).count();
     int replicas = deployment.getSpec().getReplicas() == null ? 1 : deployment.getSpec().getReplicas();
     DeploymentStatus status =
@@ -242,17 +245,22 @@ final class DeploymentReconciler implements Reconciler {
             .withUnavailableReplicas(Math.max(0, replicas - ready))
             .build();
     if (projection(status).equals(projection(deployment.getStatus()))) {
-      return;
+      return true;
     }
     try {
       api.apps().deployments().inNamespace(deployment.getMetadata().getNamespace())
           .resource(new DeploymentBuilder(deployment).withStatus(status).build())
           .updateStatus();
+      return true;
     } catch (KubernetesClientException e) {
-      if (e.getCode() != 404) {
-        throw new IllegalStateException(
-            "deployment " + Pods.key(deployment) + " in cluster " + clusterName + ": cannot write its status: " + e.getMessage(), e);
+      if (e.getCode() == 404) {
+        return true;
       }
+      if (e.getCode() == 409) {
+        return false;
+      }
+      throw new IllegalStateException(
+          "deployment " + Pods.key(deployment) + " in cluster " + clusterName + ": cannot write its status: " + e.getMessage(), e);
     }
   }
 

@@ -127,8 +127,7 @@ final class PodReconciler implements Reconciler {
       return ReconcileResult.done();
     }
     if (Pods.nodeName(pod) == null) {
-      bind(key, pod);
-      return ReconcileResult.done();
+      return bind(key, pod) ? ReconcileResult.done() : ReconcileResult.requeueAfter(CONFLICT_RECHECK);
     }
     scheduler.forget(key);
     KubeletShim.NodeSpec node = settings.node(Pods.nodeName(pod));
@@ -227,7 +226,8 @@ final class PodReconciler implements Reconciler {
     return ready ? ReconcileResult.done() : ReconcileResult.requeueAfter(NOT_READY_RECHECK);
   }
 
-  private void bind(String key, Pod pod) {
+  /** Binds the pod to a node; false on a conflict (the cache is behind: look again shortly). */
+  private boolean bind(String key, Pod pod) {
     String node = scheduler.pick(key, pods.list());
     try {
       api.pods().inNamespace(pod.getMetadata().getNamespace())
@@ -236,13 +236,17 @@ final class PodReconciler implements Reconciler {
     } catch (KubernetesClientException e) {
       if (e.getCode() == 404) {
         scheduler.forget(key);
-        return;
+        return true;
+      }
+      if (e.getCode() == 409) {
+        return false;
       }
       throw new IllegalStateException(
           "cluster " + settings.clusterName() + ": cannot bind pod " + key + " to node " + node + ": " + e.getMessage(), e);
     }
     events.normal(pod, "default-scheduler", null, "Scheduled", "Successfully assigned " + key + " to " + node);
     log.info("cluster {}: pod {} scheduled to node {}", settings.clusterName(), key, node);
+    return true;
   }
 
   /**

@@ -18,7 +18,6 @@ import dev.meshwork.testing.netns.NetworkNamespaces;
 import dev.meshwork.testing.process.Command;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,6 +29,7 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -41,11 +41,11 @@ import org.junit.jupiter.api.io.TempDir;
  * through DEL. Needs root and the plugin jar ({@code ./mvnw -pl cni-plugin -am package}).
  */
 @Tag("privileged")
-@EnableKubernetesMockClient(crud = true)
 class KubeletShimMeshworkCniPrivilegedIT {
 
   static final String NS = "testing";
 
+  @RegisterExtension final MockApi api = new MockApi();
   KubernetesClient client;
   @TempDir Path dir;
   NetworkNamespaces namespaces;
@@ -77,7 +77,7 @@ class KubeletShimMeshworkCniPrivilegedIT {
     Path root = checkout().orElse(null);
     Assumptions.assumeTrue(root != null && hasPluginJar(root.resolve("cni-plugin/target")),
         "skipped: no meshwork-cni-plugin jar in cni-plugin/target; build it first with ./mvnw -pl cni-plugin -am package");
-    client = PatientClients.of(client);
+    client = api.client();
     namespaces = new NetworkNamespaces("klt");
     NetworkNamespace node = namespaces.create("mwnode");
     node.nsenterOrThrow("sysctl", "-qw", "net.ipv4.ip_forward=1");
@@ -105,7 +105,6 @@ class KubeletShimMeshworkCniPrivilegedIT {
     if (namespaces != null) {
       namespaces.close();
     }
-    client.close();
   }
 
   @Test

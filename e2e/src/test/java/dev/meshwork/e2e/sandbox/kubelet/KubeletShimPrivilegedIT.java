@@ -11,7 +11,6 @@ import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -27,6 +26,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;
 
@@ -40,11 +40,11 @@ import tools.jackson.databind.JsonNode;
  * directory behind.
  */
 @Tag("privileged")
-@EnableKubernetesMockClient(crud = true)
 class KubeletShimPrivilegedIT {
 
   static final String NS = "testing";
 
+  @RegisterExtension final MockApi api = new MockApi();
   KubernetesClient client;
   @TempDir Path dir;
   NetworkNamespaces namespaces;
@@ -57,7 +57,7 @@ class KubeletShimPrivilegedIT {
   @BeforeEach
   void nodeAndPlugin() throws IOException {
     NetworkNamespaces.assumeRoot();
-    client = PatientClients.of(client);
+    client = api.client();
     namespaces = new NetworkNamespaces("klt");
     node = namespaces.create("node");
     node.ipBatch(List.of(
@@ -85,7 +85,6 @@ class KubeletShimPrivilegedIT {
     if (namespaces != null) {
       namespaces.close();
     }
-    client.close();
   }
 
   KubeletShim start() throws IOException {

@@ -17,7 +17,6 @@ import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
 import io.fabric8.kubernetes.api.model.discovery.v1.Endpoint;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -28,6 +27,7 @@ import org.awaitility.core.ConditionFactory;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -35,19 +35,19 @@ import org.junit.jupiter.api.io.TempDir;
  * FakePodRuntime} in place of network namespaces, CNI and processes. The objects are the blog's
  * (a global {@code backend-svc} and a {@code backend} Deployment fragment without containers).
  */
-@EnableKubernetesMockClient(crud = true)
 class KubeletShimTest {
 
   static final String NS = "testing";
 
+  @RegisterExtension final MockApi api = new MockApi();
   KubernetesClient client;
   @TempDir Path runDir;
   final FakePodRuntime runtime = new FakePodRuntime();
   KubeletShim shim;
 
   @BeforeEach
-  void patientClient() {
-    client = PatientClients.of(client);
+  void apiClient() {
+    client = api.client();
   }
 
   @AfterEach
@@ -55,7 +55,6 @@ class KubeletShimTest {
     if (shim != null) {
       shim.close();
     }
-    client.close();
   }
 
   KubeletShim.Settings settings(String... nodes) {
