@@ -436,6 +436,8 @@ class KubeletShimTest {
         assertThat(e.getConditions().getTerminating()).isFalse();
         assertThat(e.getTargetRef().getKind()).isEqualTo("Pod");
       });
+      assertThat(slice.getEndpoints()).filteredOn(e -> "node-a".equals(e.getNodeName()))
+          .singleElement().satisfies(e -> assertThat(e.getZone()).isEqualTo("zone-1"));
     });
     EndpointSlice slice = sliceOf("backend-svc");
     Service service = client.services().inNamespace(NS).withName("backend-svc").get();
@@ -448,8 +450,6 @@ class KubeletShimTest {
       assertThat(o.getKind()).isEqualTo("Service");
       assertThat(o.getUid()).isEqualTo(service.getMetadata().getUid());
     });
-    Endpoint onA = slice.getEndpoints().stream().filter(e -> "node-a".equals(e.getNodeName())).findFirst().orElseThrow();
-    assertThat(onA.getZone()).isEqualTo("zone-1");
     Endpoint onB = slice.getEndpoints().stream().filter(e -> "node-b".equals(e.getNodeName())).findFirst().orElseThrow();
     assertThat(onB.getZone()).isNull();
   }
@@ -513,12 +513,14 @@ class KubeletShimTest {
         .withNewSpec().withNodeName("node-a").endSpec().build()).create();
     start("node-a");
     String netns = PodRecord.read(runDir, NS, "client").map(PodRecord::netns).orElseThrow();
-    String backendIp = clusterIp("backend-svc");
 
-    assertThat(runtime.hosts.get(netns))
+    // The ClusterIP may be allocated after the pod's first hosts file: the file follows it.
+    eventually().untilAsserted(() -> assertThat(runtime.hosts.get(netns))
         .contains("127.0.0.1\tlocalhost\n")
         .contains(PodRecord.read(runDir, NS, "client").orElseThrow().ip() + "\tclient\n")
-        .contains(backendIp + "\tbackend-svc.testing.svc.cluster.local backend-svc.testing.svc backend-svc.testing backend-svc\n");
+        .contains(clusterIp("backend-svc")
+            + "\tbackend-svc.testing.svc.cluster.local backend-svc.testing.svc backend-svc.testing backend-svc\n"));
+    assertThat(clusterIp("backend-svc")).isNotNull();
     assertThat(runtime.resolvConfs.get(netns))
         .contains("search testing.svc.cluster.local svc.cluster.local cluster.local\n");
 
