@@ -186,9 +186,12 @@ class KubeletShimPrivilegedIT {
         .isEqualTo(a.getMetadata().getName());
 
     // Service names resolve to the ClusterIP through /etc/netns/<netns>/hosts.
-    String clusterIp = client.services().inNamespace(NS).withName("backend-svc").get().getSpec().getClusterIP();
-    assertThat(inPod(sandboxA.netns(), "getent", "hosts", "backend-svc.testing.svc.cluster.local")).startsWith(clusterIp + " ");
-    assertThat(inPod(sandboxA.netns(), "getent", "hosts", "backend-svc")).startsWith(clusterIp + " ");
+    eventually().untilAsserted(() -> {
+      String clusterIp = client.services().inNamespace(NS).withName("backend-svc").get().getSpec().getClusterIP();
+      assertThat(clusterIp).isNotNull();
+      assertThat(inPod(sandboxA.netns(), "getent", "hosts", "backend-svc.testing.svc.cluster.local")).startsWith(clusterIp + " ");
+      assertThat(inPod(sandboxA.netns(), "getent", "hosts", "backend-svc")).startsWith(clusterIp + " ");
+    });
     assertThat(inPod(sandboxA.netns(), "cat", "/etc/resolv.conf")).contains("search testing.svc.cluster.local svc.cluster.local cluster.local");
 
     eventually().untilAsserted(() -> {
