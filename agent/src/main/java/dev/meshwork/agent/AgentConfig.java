@@ -5,6 +5,9 @@ import dev.meshwork.common.cluster.ClusterId;
 import dev.meshwork.common.cluster.ClusterName;
 import dev.meshwork.common.config.ConfigException;
 import dev.meshwork.common.config.ConfigSource;
+import dev.meshwork.agent.endpoint.EndpointConfig;
+import dev.meshwork.agent.endpoint.HostIpam;
+import dev.meshwork.datapath.IpPrefix;
 import dev.meshwork.datapath.bpf.BpfDatapathConfig;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -34,6 +37,7 @@ import java.util.Optional;
  *     API ({@code --policy-enforcement=auto|enabled|disabled})
  * @param policyDefaultLocalCluster a selector without a cluster label matches only the local
  *     cluster ({@code --policy-default-local-cluster}, Cilium 1.19's default)
+ * @param endpoints the pod endpoints behind the CNI plugin ({@code --endpoint-*}, {@code --pod-cidr*})
  */
 public record AgentConfig(
     ClusterName clusterName,
@@ -49,7 +53,87 @@ public record AgentConfig(
     int metricsPort,
     BpfSettings bpf,
     PolicyEnforcement policyEnforcement,
-    boolean policyDefaultLocalCluster) {
+    boolean policyDefaultLocalCluster,
+    EndpointSettings endpoints) {
+
+  /**
+   * The settings without endpoint management, for agents (tests) that exercise other features.
+   */
+  public AgentConfig(
+      ClusterName clusterName,
+      ClusterId clusterId,
+      String nodeName,
+      Optional<Path> kvstoreConfig,
+      Path clustermeshConfigDir,
+      Optional<Duration> clustermeshCacheTtl,
+      Duration heartbeatThreshold,
+      Duration clustermeshPollInterval,
+      Path apiSocket,
+      DatapathKind datapath,
+      int metricsPort,
+      BpfSettings bpf,
+      PolicyEnforcement policyEnforcement,
+      boolean policyDefaultLocalCluster) {
+    this(clusterName, clusterId, nodeName, kvstoreConfig, clustermeshConfigDir, clustermeshCacheTtl,
+        heartbeatThreshold, clustermeshPollInterval, apiSocket, datapath, metricsPort, bpf, policyEnforcement,
+        policyDefaultLocalCluster, EndpointSettings.DISABLED);
+  }
+
+  /** Whether the agent manages pod endpoints (serves the CNI plugin). */
+  public enum EndpointManagement {
+    /** When a Kubernetes API is configured: in-cluster service account or a kubeconfig. */
+    AUTO,
+    /** Always: the agent fails to start without a Kubernetes API. */
+    ENABLED,
+    /** Never: the agent answers no CNI calls (control-plane-only nodes, tests). */
+    DISABLED
+  }
+
+  /**
+   * The pod endpoints the agent sets up for the CNI plugin (docs/endpoints.md).
+   *
+   * @param management whether the endpoint manager runs ({@code --endpoint-manager})
+   * @param stateDir where endpoints and addresses are persisted ({@code --endpoint-state-dir})
+   * @param mtu MTU of pod interfaces when the CNI configuration sets none ({@code --endpoint-mtu})
+   * @param identityTimeout how long an ADD waits for the pod's identity ({@code --endpoint-identity-timeout})
+   * @param podCidr this node's pod CIDR; empty: read from the node's MeshNode ({@code --pod-cidr})
+   * @param podCidrTimeout how long the agent waits at start for the MeshNode's pod CIDR ({@code --pod-cidr-timeout})
+   */
+  public record EndpointSettings(
+      EndpointManagement management,
+      Path stateDir,
+      int mtu,
+      Duration identityTimeout,
+      Optional<IpPrefix> podCidr,
+      Duration podCidrTimeout) {
+    public static final Duration DEFAULT_POD_CIDR_TIMEOUT = Duration.ofMinutes(5);
+    public static final EndpointSettings DEFAULTS =
+        new EndpointSettings(
+            EndpointManagement.AUTO,
+            EndpointConfig.DEFAULT_STATE_DIR,
+            EndpointConfig.DEFAULT_MTU,
+            EndpointConfig.DEFAULT_IDENTITY_TIMEOUT,
+            Optional.empty(),
+            DEFAULT_POD_CIDR_TIMEOUT);
+    public static final EndpointSettings DISABLED = DEFAULTS.withManagement(EndpointManagement.DISABLED);
+
+    public EndpointSettings {
+      Objects.requireNonNull(management, "management");
+      Objects.requireNonNull(stateDir, "stateDir");
+      Objects.requireNonNull(identityTimeout, "identityTimeout");
+      Objects.requireNonNull(podCidr, "podCidr");
+      Objects.requireNonNull(podCidrTimeout, "podCidrTimeout");
+    }
+
+    public EndpointSettings withManagement(EndpointManagement value) {
+      return new EndpointSettings(value, stateDir, mtu, identityTimeout, podCidr, podCidrTimeout);
+    }
+
+    /** The endpoint manager's configuration for {@code podCidr}. */
+    public EndpointConfig endpointConfig(IpPrefix nodePodCidr) {
+      return new EndpointConfig(nodePodCidr, stateDir, mtu, identityTimeout);
+    }
+  }
 
   /** Whether network policies are watched and enforced. */
   public enum PolicyEnforcement {
@@ -134,6 +218,7 @@ public record AgentConfig(
     Objects.requireNonNull(datapath, "datapath");
     Objects.requireNonNull(bpf, "bpf");
     Objects.requireNonNull(policyEnforcement, "policyEnforcement");
+    Objects.requireNonNull(endpoints, "endpoints");
   }
 
   /** The same settings with network policy enforcement set (tests, sandbox). */
@@ -141,7 +226,15 @@ public record AgentConfig(
     return new AgentConfig(
         clusterName, clusterId, nodeName, kvstoreConfig, clustermeshConfigDir, clustermeshCacheTtl,
         heartbeatThreshold, clustermeshPollInterval, apiSocket, datapath, metricsPort, bpf, enforcement,
-        defaultLocalCluster);
+        defaultLocalCluster, endpoints);
+  }
+
+  /** The same settings with other endpoint settings (tests, sandbox). */
+  public AgentConfig withEndpoints(EndpointSettings settings) {
+    return new AgentConfig(
+        clusterName, clusterId, nodeName, kvstoreConfig, clustermeshConfigDir, clustermeshCacheTtl,
+        heartbeatThreshold, clustermeshPollInterval, apiSocket, datapath, metricsPort, bpf, policyEnforcement,
+        policyDefaultLocalCluster, settings);
   }
 
   /**
@@ -174,7 +267,16 @@ public record AgentConfig(
             "policy-enforcement",
             "auto (when a Kubernetes API is configured: service account or kubeconfig), enabled or disabled:"
                 + " watch CiliumNetworkPolicy and NetworkPolicy and enforce them")
-        .document(PolicyConfig.DEFAULT_LOCAL_CLUSTER_SETTING.name(), PolicyConfig.DEFAULT_LOCAL_CLUSTER_SETTING.description());
+        .document(PolicyConfig.DEFAULT_LOCAL_CLUSTER_SETTING.name(), PolicyConfig.DEFAULT_LOCAL_CLUSTER_SETTING.description())
+        .document(
+            "endpoint-manager",
+            "auto (when a Kubernetes API is configured: service account or kubeconfig), enabled or disabled:"
+                + " set up pod endpoints for the CNI plugin")
+        .document("endpoint-state-dir", "directory where pod endpoints and their addresses are persisted (a hostPath)")
+        .document("endpoint-mtu", "MTU of pod interfaces when the CNI configuration sets none (VXLAN: underlay MTU - 50)")
+        .document("endpoint-identity-timeout", "how long a CNI ADD waits for the operator to publish the pod's identity")
+        .document("pod-cidr", "this node's pod CIDR (e.g. 10.1.3.0/24); default: read from the node's MeshNode")
+        .document("pod-cidr-timeout", "how long the agent waits at start for the operator to write its MeshNode's pod CIDR");
     // Every setting is read before the first error is thrown, so that --help lists them all.
     java.util.List<ConfigException> problems = new java.util.ArrayList<>();
     ClusterName clusterName = collect(problems, () -> source.required("cluster-name", "cluster name", ClusterName::of));
@@ -193,6 +295,7 @@ public record AgentConfig(
     BpfSettings bpf = collect(problems, () -> bpfSettings(source));
     PolicyEnforcement policy = source.choice("policy-enforcement", PolicyEnforcement.class, PolicyEnforcement.AUTO);
     boolean localClusterDefault = source.bool(PolicyConfig.DEFAULT_LOCAL_CLUSTER_SETTING.name(), true);
+    EndpointSettings endpoints = collect(problems, () -> endpointSettings(source));
     if (!problems.isEmpty()) {
       throw problems.getFirst();
     }
@@ -210,7 +313,26 @@ public record AgentConfig(
         metricsPort,
         bpf,
         policy,
-        localClusterDefault);
+        localClusterDefault,
+        endpoints);
+  }
+
+  private static EndpointSettings endpointSettings(ConfigSource source) {
+    EndpointSettings d = EndpointSettings.DEFAULTS;
+    EndpointManagement management = source.choice("endpoint-manager", EndpointManagement.class, d.management());
+    Path stateDir = source.path("endpoint-state-dir", d.stateDir());
+    int mtu = source.integer("endpoint-mtu", d.mtu(), 68, 65535);
+    Duration identityTimeout =
+        source.duration("endpoint-identity-timeout", d.identityTimeout(), Duration.ofMillis(100), Duration.ofHours(1));
+    Optional<IpPrefix> podCidr =
+        Optional.ofNullable(source.value("pod-cidr", "IPv4 CIDR", null, AgentConfig::podCidr));
+    Duration podCidrTimeout =
+        source.duration("pod-cidr-timeout", d.podCidrTimeout(), Duration.ofSeconds(1), Duration.ofHours(24));
+    return new EndpointSettings(management, stateDir, mtu, identityTimeout, podCidr, podCidrTimeout);
+  }
+
+  private static IpPrefix podCidr(String text) {
+    return HostIpam.checkedPodCidr(IpPrefix.parse(text.trim()));
   }
 
   private static BpfSettings bpfSettings(ConfigSource source) {

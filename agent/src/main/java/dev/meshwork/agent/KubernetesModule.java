@@ -13,8 +13,9 @@ import javax.inject.Singleton;
 
 /**
  * The local cluster's Kubernetes API, from fabric8's auto-configuration (in-cluster service
- * account, else kubeconfig). Absent when {@code --policy-enforcement=disabled}, or with {@code
- * auto} when neither is configured: the agent then runs without network policy.
+ * account, else kubeconfig), for the policy watcher and the endpoint manager. Present when either
+ * is {@code enabled}, or {@code auto} and an API is configured; absent otherwise: the agent then
+ * runs without network policy and without pod endpoints.
  */
 @Module
 public final class KubernetesModule {
@@ -23,11 +24,16 @@ public final class KubernetesModule {
   @Provides
   @Singleton
   static Optional<KubernetesClient> kubernetes(AgentConfig config) {
-    return switch (config.policyEnforcement()) {
-      case DISABLED -> Optional.empty();
-      case ENABLED -> Optional.of(connect());
-      case AUTO -> apiConfigured() ? Optional.of(connect()) : Optional.empty();
-    };
+    AgentConfig.PolicyEnforcement policy = config.policyEnforcement();
+    AgentConfig.EndpointManagement endpoints = config.endpoints().management();
+    if (policy == AgentConfig.PolicyEnforcement.ENABLED) {
+      return Optional.of(connect("policy-enforcement"));
+    }
+    if (endpoints == AgentConfig.EndpointManagement.ENABLED) {
+      return Optional.of(connect("endpoint-manager"));
+    }
+    boolean auto = policy == AgentConfig.PolicyEnforcement.AUTO || endpoints == AgentConfig.EndpointManagement.AUTO;
+    return auto && apiConfigured() ? Optional.of(connect("policy-enforcement")) : Optional.empty();
   }
 
   /** A service account mounted in the pod, or a kubeconfig file, as fabric8 would find them. */
@@ -44,14 +50,14 @@ public final class KubernetesModule {
     return Files.isRegularFile(file);
   }
 
-  private static KubernetesClient connect() {
+  private static KubernetesClient connect(String setting) {
     try {
       return new KubernetesClientBuilder().withConfig(Config.autoConfigure(null)).build();
     } catch (RuntimeException e) {
       throw new ConfigException(
-          "policy-enforcement",
-          "--policy-enforcement (MESHWORK_POLICY_ENFORCEMENT): cannot configure the Kubernetes API client: "
-              + e.getMessage(),
+          setting,
+          dev.meshwork.common.config.ConfigSource.flagAndVariable(setting)
+              + ": cannot configure the Kubernetes API client: " + e.getMessage(),
           e);
     }
   }

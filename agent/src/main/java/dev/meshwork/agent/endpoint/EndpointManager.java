@@ -202,7 +202,7 @@ public final class EndpointManager {
         Optional<Endpoint> programmed = sink.programmed(record.ip());
         if (programmed.isEmpty()) {
           problems.add("datapath has no endpoint for " + Ipv4.format(record.ip()));
-        } else if (!programmed.get().equals(expected)) {
+        } else if (!sameEndpoint(programmed.get(), expected)) {
           problems.add("datapath holds " + programmed.get() + ", expected " + expected);
         }
       } catch (DatapathException | RuntimeException e) {
@@ -405,6 +405,14 @@ public final class EndpointManager {
     } finally {
       stateLock.unlock();
     }
+  }
+
+  /** The enforcement flags are the policy reconciler's: CHECK compares what ADD programmed. */
+  private static boolean sameEndpoint(Endpoint programmed, Endpoint expected) {
+    return programmed.id() == expected.id()
+        && programmed.ip() == expected.ip()
+        && programmed.hostInterface().equals(expected.hostInterface())
+        && programmed.identity() == expected.identity();
   }
 
   private PodIdentity awaitIdentity(PodRef pod, AttachmentKey key) throws CniFailure {

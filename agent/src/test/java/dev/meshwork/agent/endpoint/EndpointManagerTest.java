@@ -348,6 +348,17 @@ class EndpointManagerTest {
   }
 
   @Test
+  void checkAcceptsEnforcementFlagsThatThePolicyReconcilerSet() throws Exception {
+    CniRequest request = pod("enforced");
+    int ip = ipOf(manager.add(request));
+    Endpoint added = datapath.snapshot().endpoints().get(ip);
+    new DatapathEndpointSink(datapath).upsert(
+        new Endpoint(added.id(), added.ip(), added.hostInterface(), added.identity(), true, true));
+
+    manager.check(request);
+  }
+
+  @Test
   void checkOfAnUnknownContainerIsCode3() {
     assertThatThrownBy(() -> manager.check(request("ctr-nope", "/var/run/netns/x", new PodRef("default", "nope"))))
         .isInstanceOfSatisfying(CniFailure.class, e -> assertThat(e.code()).isEqualTo(3));

@@ -2,6 +2,7 @@ package dev.meshwork.agent.testsupport;
 
 import dev.meshwork.agent.AgentConfig;
 import dev.meshwork.agent.AgentModule;
+import dev.meshwork.agent.EndpointModule;
 import dev.meshwork.agent.clustermesh.ClusterMesh;
 import dev.meshwork.agent.reconcile.DatapathReconciler;
 import dev.meshwork.common.lifecycle.Lifecycle;
@@ -16,7 +17,7 @@ import javax.inject.Singleton;
 
 /** The production wiring with a datapath chosen by the test. */
 @Singleton
-@Component(modules = AgentModule.class)
+@Component(modules = {AgentModule.class, EndpointModule.class, EndpointModule.HostLinks.class})
 public interface TestAgentComponent {
   Lifecycle lifecycle();
 
