@@ -17,7 +17,7 @@ import java.util.List;
  * <pre>
  * netns NAME                   a network namespace (deleting it deletes its links)
  * link NAME                    a link in the host namespace
- * bpffs PATH                   a directory of pins under /sys/fs/bpf
+ * mount PATH                   a bpffs mounted inside the run directory (unmounted before it is removed)
  * pid PID STARTTIME WHAT       a process (start time from /proc/PID/stat, so a reused pid is never killed)
  * </pre>
  */

@@ -158,12 +158,12 @@ public final class Sandbox implements AutoCloseable {
       }
     }
     for (MeshSpec.Cluster c : mesh.clusters()) {
-      step("kubelet " + c.name(), () -> startKubelet(c));
-    }
-    for (MeshSpec.Cluster c : mesh.clusters()) {
       for (String node : c.nodes()) {
         step("ready " + node, () -> awaitAgentReady(c, node));
       }
+    }
+    for (MeshSpec.Cluster c : mesh.clusters()) {
+      step("kubelet " + c.name(), () -> startKubelet(c));
     }
     progress.accept(String.format("mesh of %d clusters, %d nodes up in %.1f s", mesh.clusters().size(),
         mesh.clusters().stream().mapToInt(c -> c.nodes().size()).sum(), (System.nanoTime() - started) / 1e9));
@@ -212,9 +212,6 @@ public final class Sandbox implements AutoCloseable {
       if (!built) {
         problems.add(module + " is not built in " + home + " (./mvnw -B -ntp -DskipTests package)");
       }
-    }
-    if (!Files.isDirectory(Path.of("/sys/fs/bpf"))) {
-      problems.add("/sys/fs/bpf is not mounted");
     }
     if (!problems.isEmpty()) {
       throw new IOException(String.join("; ", problems));
@@ -265,6 +262,7 @@ public final class Sandbox implements AutoCloseable {
         Files.createDirectories(runDir.node(node));
       }
     }
+    mountBpffs();
     progress.accept("  underlay " + mesh.underlay() + " in namespace " + underlay.underlayNamespace()
         + ", host link " + underlay.hostLink() + " " + mesh.hostAddress());
   }
@@ -402,15 +400,18 @@ public final class Sandbox implements AutoCloseable {
     }
   }
 
+  /** A bpffs instance of the sandbox's own: unmounting it in `down` releases every pin. */
   private Path bpffsRoot() {
-    return Path.of("/sys/fs/bpf", prefix);
+    return runDir.root().resolve("bpffs");
+  }
+
+  private void mountBpffs() throws IOException {
+    Files.createDirectories(bpffsRoot());
+    journal.record("mount", bpffsRoot().toString());
+    Commands.run("mount", "-t", "bpf", "bpf", bpffsRoot().toString());
   }
 
   private void startAgent(MeshSpec.Cluster c, String node) throws IOException {
-    if (!Files.exists(bpffsRoot())) {
-      journal.record("bpffs", bpffsRoot().toString());
-      Files.createDirectories(bpffsRoot());
-    }
     Path dir = runDir.node(node);
     // nsenter, not `ip netns exec`: the latter remounts /sys and hides /sys/fs/bpf.
     List<String> command = List.of("/usr/bin/nsenter", "--net=" + Underlay.netnsPath(underlay.nodeNamespace(node)),
@@ -536,6 +537,36 @@ public final class Sandbox implements AutoCloseable {
 
   public Path agentSocket(String node) {
     return runDir.agentSocket(node);
+  }
+
+  /** The output and exit code of a command run in a pod. */
+  public record ExecResult(int exitCode, String output) {
+    public boolean ok() {
+      return exitCode == 0;
+    }
+  }
+
+  /**
+   * Runs a command in a pod's network namespace (as `meshwork-sandbox exec` does); POD may be a
+   * Deployment's name. A command still running after {@code timeout} is killed (exit code -1).
+   */
+  public ExecResult exec(String cluster, String namespace, String pod, java.time.Duration timeout, String... command)
+      throws IOException {
+    var record = PodExec.find(runDir, new PodExec.Target(cluster, namespace, pod));
+    Process process = new ProcessBuilder(PodExec.command(record, List.of(command))).redirectErrorStream(true).start();
+    process.getOutputStream().close();
+    try {
+      if (!process.waitFor(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
+        process.destroyForcibly().waitFor();
+        return new ExecResult(-1, new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+      }
+    } catch (InterruptedException e) {
+      process.destroyForcibly();
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted", e);
+    }
+    return new ExecResult(process.exitValue(),
+        new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
   }
 
   /** Whether every child process still runs (the daemon checks this for `status`). */

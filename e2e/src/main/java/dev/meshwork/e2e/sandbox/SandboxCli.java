@@ -44,6 +44,10 @@ public final class SandboxCli implements Runnable {
   @CommandLine.Spec private CommandLine.Model.CommandSpec spec;
 
   public static void main(String[] args) {
+    // The agent's and operator's jars on the class path carry a logback.xml of their own.
+    if (System.getProperty("logback.configurationFile") == null) {
+      System.setProperty("logback.configurationFile", "meshwork-sandbox-logback.xml");
+    }
     CommandLine cli = new CommandLine(new SandboxCli());
     cli.setExecutionExceptionHandler((e, cmd, parse) -> {
       if (e instanceof IOException || e instanceof IllegalArgumentException || e instanceof SandboxException) {
@@ -83,7 +87,7 @@ public final class SandboxCli implements Runnable {
   }
 
   /** The source checkout (with bin/ and the built modules). */
-  static Path home() {
+  public static Path home() {
     String env = System.getenv("MESHWORK_HOME");
     if (env != null && !env.isBlank()) {
       return Path.of(env).toAbsolutePath().normalize();

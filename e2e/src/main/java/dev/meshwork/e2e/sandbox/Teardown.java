@@ -90,6 +90,13 @@ public final class Teardown {
             out.accept("deleted host link " + link);
           }
         }
+        case "mount" -> {
+          Path mount = Path.of(e.field(0));
+          if (mount.startsWith(runDir.root()) && mounted(mount)) {
+            Commands.runQuietly("umount", mount.toString());
+            out.accept("unmounted " + mount);
+          }
+        }
         case "bpffs" -> {
           Path pins = Path.of(e.field(0));
           if (pins.startsWith("/sys/fs/bpf/") && pins.getNameCount() > 3 && Files.exists(pins)) {
@@ -102,6 +109,16 @@ public final class Teardown {
     }
     deleteTree(runDir.root());
     out.accept("removed " + runDir.root());
+  }
+
+  private static boolean mounted(Path mount) throws IOException {
+    for (String line : Files.readAllLines(Path.of("/proc/self/mounts"))) {
+      String[] fields = line.split(" ");
+      if (fields.length > 1 && fields[1].equals(mount.toString())) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static void deleteTree(Path root) throws IOException {
