@@ -9,7 +9,8 @@ import java.util.Map;
 /**
  * A child process of the sandbox (etcd, operator, agent) with its output appended to a log file
  * and its pid in the journal, so that {@code down} can end it even if the sandbox crashed.
- * Restartable: {@link #start()} after {@link #stop()} runs the same command again.
+ * Restartable: {@link #start()} after {@link #stop()} runs the same command again; with {@link
+ * #restartOnExit} it is restarted when it exits on its own.
  */
 public final class ManagedProcess {
 
@@ -20,6 +21,9 @@ public final class ManagedProcess {
   private final Journal journal;
   private volatile Process process;
   private volatile String startTime;
+  private volatile boolean stopping;
+  private volatile int maxRestarts;
+  private volatile int restarts;
 
   ManagedProcess(String name, List<String> command, Map<String, String> environment, Path log, Journal journal) {
     this.name = name;
@@ -54,6 +58,48 @@ public final class ManagedProcess {
     journal.record("pid", Long.toString(started.pid()), start, name);
     this.process = started;
     this.startTime = start;
+    this.stopping = false;
+    started.onExit().thenRun(() -> restartAfterCrash(started));
+  }
+
+  /**
+   * Restarts the process when it exits on its own, at most {@code max} times in all, as
+   * Kubernetes restarts a crashed agent or operator pod (e.g. an API call that timed out at start
+   * on a loaded machine).
+   */
+  public ManagedProcess restartOnExit(int max) {
+    this.maxRestarts = max;
+    return this;
+  }
+
+  /** How often it was restarted after exiting on its own. */
+  public int restarts() {
+    return restarts;
+  }
+
+  /** True when it exited on its own and will not be restarted again. */
+  public boolean gaveUp() {
+    return !running() && !stopping && restarts >= maxRestarts;
+  }
+
+  private void restartAfterCrash(Process exited) {
+    if (stopping || exited != process || restarts >= maxRestarts) {
+      return;
+    }
+    Commands.sleep(1000);
+    synchronized (this) {
+      if (stopping || exited != process) {
+        return;
+      }
+      restarts++;
+      try {
+        Files.writeString(log, "---- exited with code " + exited.exitValue() + "; restart " + restarts + " of "
+            + maxRestarts + "\n", java.nio.file.StandardOpenOption.APPEND);
+        start();
+      } catch (IOException | RuntimeException e) {
+        stopping = true;
+      }
+    }
   }
 
   public boolean running() {
@@ -68,6 +114,7 @@ public final class ManagedProcess {
 
   /** SIGTERM, SIGKILL after the grace period; waits until it has exited. */
   public synchronized void stop(long graceMillis) {
+    stopping = true;
     Process p = process;
     if (p == null) {
       return;
@@ -82,6 +129,7 @@ public final class ManagedProcess {
 
   /** Kills it at once (a crash). */
   public synchronized void kill() {
+    stopping = true;
     Process p = process;
     if (p != null && p.isAlive()) {
       p.destroyForcibly();
@@ -96,7 +144,10 @@ public final class ManagedProcess {
   /** The last lines of its log, for error messages. */
   public String tail(int lines) {
     try {
-      List<String> all = Files.readAllLines(log);
+      // Stack frames say little in a one-line error: keep the messages.
+      List<String> all = Files.readAllLines(log, java.nio.charset.StandardCharsets.ISO_8859_1).stream()
+          .filter(l -> !l.matches("\\s+at .*") && !l.matches("\\s+\\.\\.\\. \\d+ more"))
+          .toList();
       return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
     } catch (IOException | RuntimeException e) {
       return "(no log at " + log + ")";

@@ -44,6 +44,9 @@ public final class Sandbox implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Sandbox.class);
 
   /** JVM options of the child JVMs: small heaps, C1 only (start-up matters more than peak speed here). */
+  /** Agents and operators that exit on their own are restarted, as their pods would be, this often. */
+  static final int MAX_RESTARTS = 3;
+
   static final String CHILD_JAVA_OPTS = "-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xmx256m -Xss512k";
 
   private final MeshSpec mesh;
@@ -369,6 +372,9 @@ public final class Sandbox implements AutoCloseable {
     Map<String, String> env = new HashMap<>();
     env.put("KUBECONFIG", runDir.kubeconfig(c.name()).toString());
     env.put("MESHWORK_JAVA_OPTS", CHILD_JAVA_OPTS);
+    // fabric8's defaults (10 s per request) are short for six JVMs starting on two loaded cores.
+    env.put("KUBERNETES_REQUEST_TIMEOUT", "60000");
+    env.put("KUBERNETES_CONNECTION_TIMEOUT", "30000");
     return env;
   }
 
@@ -383,7 +389,7 @@ public final class Sandbox implements AutoCloseable {
         "--metrics-port=0",
         "--pod-name=meshwork-operator-" + c.name());
     ManagedProcess operator = new ManagedProcess("operator " + c.name(), command, javaEnvironment(c),
-        runDir.cluster(c.name()).resolve("operator.log"), journal);
+        runDir.cluster(c.name()).resolve("operator.log"), journal).restartOnExit(MAX_RESTARTS);
     operators.put(c.name(), operator);
     operator.start();
     progress.accept("  operator of " + c.name() + " (pid " + operator.pid() + ", log " + operator.log() + ")");
@@ -427,7 +433,7 @@ public final class Sandbox implements AutoCloseable {
         "--policy-enforcement=enabled",
         "--endpoint-state-dir=" + dir.resolve("endpoints"));
     ManagedProcess agent = new ManagedProcess("agent " + node, command, javaEnvironment(c), dir.resolve("agent.log"),
-        journal);
+        journal).restartOnExit(MAX_RESTARTS);
     agents.put(node, agent);
     agent.start();
     progress.accept("  agent of " + c.name() + "/" + node + " in namespace " + underlay.nodeNamespace(node) + " at "
@@ -461,8 +467,8 @@ public final class Sandbox implements AutoCloseable {
     // clustermesh status --wait: every remote cluster connected and synced, as the agent reports it.
     long deadline = System.nanoTime() + 120_000_000_000L;
     while (true) {
-      if (!agent.running()) {
-        throw new IOException("agent of " + node + " exited: " + agent.tail(8));
+      if (agent.gaveUp()) {
+        throw new IOException("agent of " + node + " exited " + (agent.restarts() + 1) + " times: " + agent.tail(8));
       }
       int code = MeshworkCli.commandLine(new PrintWriter(out, true), new PrintWriter(err, true))
           .execute("clustermesh", "status", "--socket", runDir.agentSocket(node).toString(), "--wait",
@@ -481,8 +487,8 @@ public final class Sandbox implements AutoCloseable {
   private void awaitSocket(String node, ManagedProcess agent) throws IOException {
     long deadline = System.nanoTime() + 120_000_000_000L;
     while (System.nanoTime() < deadline) {
-      if (!agent.running()) {
-        throw new IOException("agent of " + node + " exited: " + agent.tail(8));
+      if (agent.gaveUp()) {
+        throw new IOException("agent of " + node + " exited " + (agent.restarts() + 1) + " times: " + agent.tail(8));
       }
       if (Files.exists(runDir.agentSocket(node))) {
         return;
