@@ -42,6 +42,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class Sandbox implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Sandbox.class);
+  // The mock server logs every request through java.util.logging; JUL keeps loggers weakly, so hold it.
+  private static final java.util.logging.Logger MOCK_SERVER_LOG = java.util.logging.Logger.getLogger("io.fabric8.mockwebserver");
 
   /** JVM options of the child JVMs: small heaps, C1 only (start-up matters more than peak speed here). */
   /** Agents and operators that exit on their own are restarted, as their pods would be, this often. */
@@ -322,7 +324,7 @@ public final class Sandbox implements AutoCloseable {
   }
 
   private void startApi(MeshSpec.Cluster c) throws IOException {
-    java.util.logging.Logger.getLogger("io.fabric8.mockwebserver").setLevel(java.util.logging.Level.WARNING);
+    MOCK_SERVER_LOG.setLevel(java.util.logging.Level.WARNING);
     KubernetesMockServer server = new KubernetesMockServer(new Context(Serialization.jsonMapper()), new MockWebServer(),
         new HashMap<>(), new KubernetesMixedDispatcher(new HashMap<>()), false);
     apiServers.put(c.name(), server);
