@@ -331,6 +331,10 @@ public final class SandboxCli implements Runnable {
           allAlive &= alive || !latest(runDir, what, pid);
         }
       }
+      if (!allAlive) {
+        out.println("\nnot healthy: a process above has exited (a crashed sandbox); `meshwork-sandbox down --run-dir "
+            + runDir.root() + "` removes everything");
+      }
       out.println();
       out.printf("%-20s %-4s %-14s %-14s %s%n", "CLUSTER", "ID", "POD CIDR", "SERVICE CIDR", "KUBECONFIG");
       for (MeshSpec.Cluster c : mesh.clusters()) {
