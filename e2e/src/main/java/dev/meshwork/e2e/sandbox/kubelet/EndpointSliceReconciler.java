@@ -11,6 +11,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.informers.cache.Cache;
 import io.fabric8.kubernetes.client.informers.cache.Indexer;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -25,6 +26,7 @@ final class EndpointSliceReconciler implements Reconciler {
 
   /** Index of the EndpointSlice informer: {@code namespace/service-name}. */
   static final String BY_SERVICE = "byService";
+  private static final Duration CONFLICT_RECHECK = Duration.ofMillis(200);
 
   private final KubernetesClient api;
   private final Indexer<Service> services;
@@ -66,16 +68,17 @@ final class EndpointSliceReconciler implements Reconciler {
         selects
             ? EndpointSlices.desired(service, pods.byIndex(Cache.NAMESPACE_INDEX, namespace), nodeLookup())
             : List.of();
+    boolean conflict = false;
     for (EndpointSlice slice : desired) {
       EndpointSlice current = existing.remove(slice.getMetadata().getName());
       if (current == null) {
-        write(key, slice, () -> api.discovery().v1().endpointSlices().inNamespace(namespace).resource(slice).create());
+        conflict |= write(key, slice, () -> api.discovery().v1().endpointSlices().inNamespace(namespace).resource(slice).create());
       } else if (!EndpointSlices.projection(current).equals(EndpointSlices.projection(slice))) {
         EndpointSlice updated =
             new EndpointSliceBuilder(slice)
                 .editMetadata().withResourceVersion(current.getMetadata().getResourceVersion()).endMetadata()
                 .build();
-        write(key, slice, () -> api.discovery().v1().endpointSlices().inNamespace(namespace).resource(updated).update());
+        conflict |= write(key, slice, () -> api.discovery().v1().endpointSlices().inNamespace(namespace).resource(updated).update());
       }
     }
     for (EndpointSlice stale : existing.values()) {
@@ -87,17 +90,23 @@ final class EndpointSliceReconciler implements Reconciler {
         }
       }
     }
-    return ReconcileResult.done();
+    // A conflict means the cache is behind our own last write: look again once it caught up.
+    return conflict ? ReconcileResult.requeueAfter(CONFLICT_RECHECK) : ReconcileResult.done();
   }
 
   private Function<String, Node> nodeLookup() {
     return nodes::getByKey;
   }
 
-  private void write(String key, EndpointSlice slice, Runnable call) {
+  /** Writes the slice; true on a conflict (409: exists already, or changed since the cache saw it). */
+  private boolean write(String key, EndpointSlice slice, Runnable call) {
     try {
       call.run();
+      return false;
     } catch (KubernetesClientException e) {
+      if (e.getCode() == 409) {
+        return true;
+      }
       throw failure(key, "cannot write EndpointSlice " + slice.getMetadata().getName(), e);
     }
   }

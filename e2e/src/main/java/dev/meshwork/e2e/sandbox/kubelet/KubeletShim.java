@@ -295,6 +295,19 @@ public final class KubeletShim implements AutoCloseable {
   }
 
   /**
+   * Stops the controllers and informers but leaves every pod running, as a crash of the process
+   * would (without killing the children). For tests of {@link #cleanUp}.
+   */
+  synchronized void abandon() {
+    closed = true;
+    if (resync != null) {
+      resync.shutdownNow();
+    }
+    controllers.forEach(Controller::stop);
+    informers.forEach(SharedIndexInformer::stop);
+  }
+
+  /**
    * After a crash: kills every recorded server process (if it is still the same process) and
    * deletes every recorded pod network namespace and {@code /etc/netns} directory, then the
    * records. CNI DEL is not called (the agents may be gone too).

@@ -55,7 +55,9 @@ import org.slf4j.LoggerFactory;
 final class PodReconciler implements Reconciler {
 
   private static final Logger log = LoggerFactory.getLogger(PodReconciler.class);
-  private static final Duration NOT_READY_RECHECK = Duration.ofMillis(300);
+  private static final Duration NOT_READY_RECHECK = Duration.ofMillis(100);
+  private static final Duration CONFLICT_RECHECK = Duration.ofMillis(200);
+  private static final Duration TRY_AGAIN = Duration.ofSeconds(1);
   static final String BY_NODE = "byNode";
 
   private final KubernetesClient api;
@@ -79,6 +81,7 @@ final class PodReconciler implements Reconciler {
     String cniResult;
     String hosts;
     String resolvConf;
+    String lastFailure;
     boolean removed;
 
     LocalPod(Sandbox sandbox) {
@@ -167,17 +170,30 @@ final class PodReconciler implements Reconciler {
       try {
         attachment = runtime.attach(sandbox);
       } catch (PodRuntimeException e) {
-        events.warning(pod, "kubelet", sandbox.node(), "FailedCreatePodSandBox",
-            "Failed to create pod sandbox: " + e.getMessage());
+        // The same failure again (e.g. an agent still starting) is one event, not one per attempt.
+        boolean repeated = e.getMessage().equals(local.lastFailure);
+        local.lastFailure = e.getMessage();
+        if (!repeated) {
+          events.warning(pod, "kubelet", sandbox.node(), "FailedCreatePodSandBox",
+              "Failed to create pod sandbox: " + e.getMessage());
+        }
         try {
           runtime.detach(sandbox, null);
         } catch (PodRuntimeException cleanup) {
           e.addSuppressed(cleanup);
         }
         writeStatus(pod, pendingStatus(pod, e.getMessage()));
+        if (e.cniCode() == PodRuntimeException.TRY_AGAIN_LATER) {
+          // CNI's "try again later" (the agent is not up yet): every second, not with growing backoff.
+          if (!repeated) {
+            log.warn("cluster {}: {}; trying again every {} ms", settings.clusterName(), e.getMessage(), TRY_AGAIN.toMillis());
+          }
+          return ReconcileResult.requeueAfter(TRY_AGAIN);
+        }
         throw new IllegalStateException(
             "cluster " + settings.clusterName() + ": " + e.getMessage(), e);
       }
+      local.lastFailure = null;
       store.recordAttachment(sandbox, attachment.ip(), attachment.cniResult());
       local.ip = attachment.ip();
       local.cniResult = attachment.cniResult();
@@ -205,7 +221,9 @@ final class PodReconciler implements Reconciler {
         break;
       }
     }
-    writeStatus(pod, runningStatus(pod, local, ready));
+    if (!writeStatus(pod, runningStatus(pod, local, ready))) {
+      return ReconcileResult.requeueAfter(CONFLICT_RECHECK);
+    }
     return ready ? ReconcileResult.done() : ReconcileResult.requeueAfter(NOT_READY_RECHECK);
   }
 
@@ -284,17 +302,19 @@ final class PodReconciler implements Reconciler {
     }
   }
 
-  private void writeStatus(Pod pod, PodStatus status) {
+  /** Writes the status unless it is unchanged; false on a conflict (the cache is behind). */
+  private boolean writeStatus(Pod pod, PodStatus status) {
     if (projection(status).equals(projection(pod.getStatus()))) {
-      return;
+      return true;
     }
     try {
       api.pods().inNamespace(pod.getMetadata().getNamespace())
           .resource(new PodBuilder(pod).withStatus(status).build())
           .updateStatus();
+      return true;
     } catch (KubernetesClientException e) {
-      if (e.getCode() == 404) {
-        return;
+      if (e.getCode() == 404 || e.getCode() == 409) {
+        return false;
       }
       throw new IllegalStateException(
           "cluster " + settings.clusterName() + ": cannot write the status of pod " + Pods.key(pod) + ": " + e.getMessage(), e);

@@ -19,6 +19,7 @@ final class FakePodRuntime implements PodRuntime {
 
   private final AtomicInteger nextHost = new AtomicInteger(2);
   private final AtomicInteger attachFailures = new AtomicInteger();
+  private volatile int failureCode;
   final List<String> attached = new ArrayList<>();
   final List<Detach> detached = new ArrayList<>();
   final List<String> removed = new ArrayList<>();
@@ -30,14 +31,18 @@ final class FakePodRuntime implements PodRuntime {
   final Map<String, String> answers = new ConcurrentHashMap<>();
   final Set<Integer> refusing = ConcurrentHashMap.newKeySet();
 
-  void failAttaches(int times) {
+  /** The next {@code times} ADDs fail with the CNI error {@code code}. */
+  void failAttaches(int times, int code) {
+    failureCode = code;
     attachFailures.set(times);
   }
 
   @Override
   public Attachment attach(Sandbox sandbox) throws PodRuntimeException {
     if (attachFailures.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
-      throw new PodRuntimeException(sandbox + ": CNI ADD of container " + sandbox.containerId() + ": error 11: agent socket missing");
+      throw new PodRuntimeException(
+          sandbox + ": CNI ADD of container " + sandbox.containerId() + ": error " + failureCode + ": agent says no",
+          failureCode, null);
     }
     String ip = "10.9.0." + nextHost.getAndIncrement();
     synchronized (this) {

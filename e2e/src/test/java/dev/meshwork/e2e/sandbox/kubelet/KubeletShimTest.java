@@ -26,6 +26,7 @@ import java.util.Optional;
 import java.util.stream.Collectors;
 import org.awaitility.core.ConditionFactory;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -44,11 +45,17 @@ class KubeletShimTest {
   final FakePodRuntime runtime = new FakePodRuntime();
   KubeletShim shim;
 
+  @BeforeEach
+  void patientClient() {
+    client = PatientClients.of(client);
+  }
+
   @AfterEach
   void closeShim() {
     if (shim != null) {
       shim.close();
     }
+    client.close();
   }
 
   KubeletShim.Settings settings(String... nodes) {
@@ -68,7 +75,7 @@ class KubeletShimTest {
   }
 
   static ConditionFactory eventually() {
-    return await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50)).ignoreExceptions();
+    return await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50)).ignoreExceptions();
   }
 
   static Service backendSvc() {
@@ -332,31 +339,71 @@ class KubeletShimTest {
     });
   }
 
+  List<Event> sandboxFailures() {
+    return client.v1().events().inNamespace(NS).list().getItems().stream()
+        .filter(e -> "FailedCreatePodSandBox".equals(e.getReason()))
+        .toList();
+  }
+
   @Test
-  void reportsAFailedCniAddAsAnEventAndRetriesIt() {
-    runtime.failAttaches(2);
+  void reportsAFailedCniAddOnceAsAnEventAndRetriesIt() {
+    runtime.failAttaches(2, 113);
     start("node-a");
     client.pods().inNamespace(NS).resource(new PodBuilder().withNewMetadata().withName("client").withNamespace(NS).endMetadata()
         .withNewSpec().withNodeName("node-a").endSpec().build()).create();
 
     eventually().untilAsserted(() -> {
-      assertThat(client.v1().events().inNamespace(NS).list().getItems())
-          .filteredOn(e -> "FailedCreatePodSandBox".equals(e.getReason()))
-          .first()
-          .satisfies((Event e) -> {
-            assertThat(e.getType()).isEqualTo("Warning");
-            assertThat(e.getInvolvedObject().getName()).isEqualTo("client");
-            assertThat(e.getMessage()).contains("error 11: agent socket missing");
-          });
-    });
-    eventually().untilAsserted(() -> {
       Pod pod = client.pods().inNamespace(NS).withName("client").get();
       assertThat(pod.getStatus().getPhase()).isEqualTo("Running");
       assertThat(pod.getStatus().getPodIP()).isNotNull();
     });
+    assertThat(sandboxFailures()).as("the same failure twice is one event").singleElement().satisfies(e -> {
+      assertThat(e.getType()).isEqualTo("Warning");
+      assertThat(e.getInvolvedObject().getName()).isEqualTo("client");
+      assertThat(e.getMessage()).contains("error 113: agent says no");
+    });
     assertThat(runtime.detached()).as("each failed ADD is cleaned up with a DEL without prevResult")
-        .hasSizeGreaterThanOrEqualTo(2)
+        .hasSize(2)
         .allSatisfy(d -> assertThat(d.prevResult()).isNull());
+  }
+
+  @Test
+  void showsAFailingAddInThePodsStatusUntilItSucceeds() {
+    runtime.failAttaches(1_000, 113);
+    start("node-a");
+    client.pods().inNamespace(NS).resource(new PodBuilder().withNewMetadata().withName("client").withNamespace(NS).endMetadata()
+        .withNewSpec().withNodeName("node-a").endSpec().build()).create();
+
+    eventually().untilAsserted(() -> {
+      Pod pod = client.pods().inNamespace(NS).withName("client").get();
+      assertThat(pod.getStatus().getPhase()).isEqualTo("Pending");
+      assertThat(pod.getStatus().getConditions())
+          .filteredOn(c -> c.getType().equals("PodReadyToStartContainers"))
+          .singleElement()
+          .satisfies(c -> {
+            assertThat(c.getStatus()).isEqualTo("False");
+            assertThat(c.getReason()).isEqualTo("FailedCreatePodSandBox");
+            assertThat(c.getMessage()).contains("error 113");
+          });
+    });
+
+    runtime.failAttaches(0, 0);
+
+    await().atMost(Duration.ofSeconds(90)).ignoreExceptions().untilAsserted(() ->
+        assertThat(client.pods().inNamespace(NS).withName("client").get().getStatus().getPhase()).isEqualTo("Running"));
+  }
+
+  @Test
+  void triesAgainEverySecondWhileThePluginSaysTryAgainLater() {
+    runtime.failAttaches(3, PodRuntimeException.TRY_AGAIN_LATER);
+    start("node-a");
+    client.pods().inNamespace(NS).resource(new PodBuilder().withNewMetadata().withName("client").withNamespace(NS).endMetadata()
+        .withNewSpec().withNodeName("node-a").endSpec().build()).create();
+
+    eventually().untilAsserted(() ->
+        assertThat(client.pods().inNamespace(NS).withName("client").get().getStatus().getPhase()).isEqualTo("Running"));
+    assertThat(runtime.detached()).hasSize(3);
+    assertThat(sandboxFailures()).singleElement().satisfies(e -> assertThat(e.getMessage()).contains("error 11"));
   }
 
   // ---- EndpointSlices
@@ -418,7 +465,7 @@ class KubeletShimTest {
 
     runtime.refusing.add(3000);
 
-    await().atMost(Duration.ofSeconds(KubeletShim.RESYNC.toSeconds() + 15)).ignoreExceptions().untilAsserted(() ->
+    await().atMost(Duration.ofSeconds(KubeletShim.RESYNC.toSeconds() + 50)).ignoreExceptions().untilAsserted(() ->
         assertThat(sliceOf("backend-svc").getEndpoints()).singleElement().satisfies(e -> {
           assertThat(e.getConditions().getReady()).isFalse();
           assertThat(e.getConditions().getServing()).isFalse();
