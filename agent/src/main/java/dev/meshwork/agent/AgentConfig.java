@@ -259,7 +259,10 @@ public record AgentConfig(
         .document("vxlan-device", "bpf datapath: the node's VXLAN device (created if missing)")
         .document("vxlan-port", "bpf datapath: UDP port of the VXLAN device")
         .document("external-devices", "bpf datapath: comma-separated devices facing clients outside the mesh (NodePort)")
-        .document("datapath-netns", "bpf datapath: network namespace of the node when not the agent's own (several nodes on one host)")
+        .document(
+            "datapath-netns",
+            "network namespace of the node when not the agent's own (several nodes on one host): the bpf datapath"
+                + " and the pods' veths and routes go there")
         .document("conntrack-gc-interval", "bpf datapath: how often idle connection-tracking entries are deleted")
         .document("conntrack-tcp-idle", "bpf datapath: delete a TCP connection-tracking entry idle this long")
         .document("conntrack-other-idle", "bpf datapath: delete a UDP/other connection-tracking entry idle this long")

@@ -33,7 +33,10 @@ public final class KubernetesModule {
       return Optional.of(connect("endpoint-manager"));
     }
     boolean auto = policy == AgentConfig.PolicyEnforcement.AUTO || endpoints == AgentConfig.EndpointManagement.AUTO;
-    return auto && apiConfigured() ? Optional.of(connect("policy-enforcement")) : Optional.empty();
+    if (!auto || !apiConfigured()) {
+      return Optional.empty();
+    }
+    return Optional.of(connect(policy == AgentConfig.PolicyEnforcement.AUTO ? "policy-enforcement" : "endpoint-manager"));
   }
 
   /** A service account mounted in the pod, or a kubeconfig file, as fabric8 would find them. */

@@ -485,16 +485,23 @@ public final class EndpointManager {
     }
   }
 
+  /**
+   * The pod of an ADD: {@code K8S_POD_NAME} is required; {@code K8S_POD_NAMESPACE} defaults to
+   * {@value #DEFAULT_NAMESPACE}, because runtimes outside Kubernetes (podman) pass only the name.
+   */
   private static PodRef podOf(CniRequest request, AttachmentKey key) throws CniFailure {
     String namespace = request.getArgsOrDefault("K8S_POD_NAMESPACE", "");
     String name = request.getArgsOrDefault("K8S_POD_NAME", "");
-    if (namespace.isEmpty() || name.isEmpty()) {
-      throw new CniFailure(CniFailure.INVALID_ENVIRONMENT, "CNI_ARGS lacks K8S_POD_NAMESPACE or K8S_POD_NAME",
-          key + ": the pod's namespace and name are needed to find its identity (got CNI_ARGS keys "
+    if (name.isEmpty()) {
+      throw new CniFailure(CniFailure.INVALID_ENVIRONMENT, "CNI_ARGS lacks K8S_POD_NAME",
+          key + ": the pod's name is needed to find its identity (got CNI_ARGS keys "
               + request.getArgsMap().keySet() + ")");
     }
-    return new PodRef(namespace, name);
+    return new PodRef(namespace.isEmpty() ? DEFAULT_NAMESPACE : namespace, name);
   }
+
+  /** The namespace of a pod whose runtime passed no {@code K8S_POD_NAMESPACE}. */
+  public static final String DEFAULT_NAMESPACE = "default";
 
   private int mtuOf(CniRequest request, AttachmentKey key) throws CniFailure {
     if (request.getConfigJson().isEmpty()) {

@@ -13,13 +13,17 @@ import org.slf4j.LoggerFactory;
 /**
  * The agent's {@link IdentityResolver}: the pod's label set from a {@link PodLabelSource} (the
  * Kubernetes API), then the id of that label set from the identity table the kvstore fills. Both
- * steps are retried by a {@link PollingIdentityResolver} until the timeout: the pod is read until
- * it is found (once found, its label set is kept for the rest of the wait), the table is asked
- * until the operator's identity has arrived. When the wait runs out, the log says which step was
+ * steps are retried by a {@link PollingIdentityResolver} until the timeout: the pod is read
+ * (at most every {@link #POD_READ_INTERVAL}) until it is found, and once found its label set is
+ * kept for the rest of the wait; the table is asked every interval until the operator's identity
+ * has arrived. When the wait runs out, the log says which step was
  * missing.
  */
 public final class LabelIdentityResolver implements IdentityResolver {
   private static final Logger log = LoggerFactory.getLogger(LabelIdentityResolver.class);
+
+  /** How often the Kubernetes API is asked again for a pod it did not have. */
+  static final Duration POD_READ_INTERVAL = Duration.ofMillis(500);
 
   private final PodLabelSource pods;
   private final Function<List<String>, OptionalInt> identities;
@@ -41,10 +45,13 @@ public final class LabelIdentityResolver implements IdentityResolver {
   public Optional<PodIdentity> await(PodRef pod, Duration timeout) throws InterruptedException {
     AtomicReference<List<String>> labels = new AtomicReference<>();
     AtomicReference<String> lookupFailure = new AtomicReference<>();
+    long[] nextPodRead = {System.nanoTime()};
     Optional<PodIdentity> found =
         new PollingIdentityResolver(
                 ref -> {
-                  if (labels.get() == null) {
+                  if (labels.get() == null && System.nanoTime() - nextPodRead[0] >= 0) {
+                    // the API is asked at most every POD_READ_INTERVAL while the pod is not found
+                    nextPodRead[0] = System.nanoTime() + Math.max(POD_READ_INTERVAL.toNanos(), interval.toNanos());
                     try {
                       pods.labelsOf(ref).ifPresent(labels::set);
                     } catch (RuntimeException e) {

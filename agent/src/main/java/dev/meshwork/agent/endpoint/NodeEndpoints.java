@@ -39,9 +39,25 @@ public final class NodeEndpoints {
     this.sink = Objects.requireNonNull(sink, "sink");
   }
 
-  /** Waits for the pod CIDR, then opens the manager (restoring the endpoints on disk). */
+  /**
+   * Waits for the pod CIDR, then opens the manager (restoring the endpoints on disk). A JVM
+   * shutdown (SIGTERM) during the wait interrupts it, so the agent stops at once instead of when
+   * the wait times out (the lifecycle lets a start hook finish before it stops).
+   */
   public void start() throws Exception {
-    IpPrefix cidr = podCidr.await();
+    Thread starting = Thread.currentThread();
+    Thread interruptOnShutdown = new Thread(starting::interrupt, "endpoints-pod-cidr-wait-shutdown");
+    Runtime.getRuntime().addShutdownHook(interruptOnShutdown);
+    IpPrefix cidr;
+    try {
+      cidr = podCidr.await();
+    } finally {
+      try {
+        Runtime.getRuntime().removeShutdownHook(interruptOnShutdown);
+      } catch (IllegalStateException shuttingDown) {
+        // the hook is running or has run; nothing to remove
+      }
+    }
     manager = EndpointManager.open(config.apply(cidr), links, identities, sink);
   }
 

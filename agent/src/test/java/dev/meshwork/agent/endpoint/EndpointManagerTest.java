@@ -150,6 +150,19 @@ class EndpointManagerTest {
   }
 
   @Test
+  void aRuntimeThatPassesOnlyThePodsNameAddsItInTheDefaultNamespace() throws Exception {
+    // podman's CNI backend passes K8S_POD_NAME (the container name) and no namespace
+    CniRequest request = pod("lonely").toBuilder().removeArgs("K8S_POD_NAMESPACE").build();
+
+    manager.add(request);
+
+    assertThat(manager.describe()).singleElement().satisfies(e -> {
+      assertThat(e.getPodNamespace()).isEqualTo("default");
+      assertThat(e.getPodName()).isEqualTo("lonely");
+    });
+  }
+
+  @Test
   void addWithoutThePodsNameInCniArgsIsAnInvalidEnvironment() {
     CniRequest request = pod("anon").toBuilder().removeArgs("K8S_POD_NAME").build();
 

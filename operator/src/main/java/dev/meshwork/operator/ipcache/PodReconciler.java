@@ -21,7 +21,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * Reconciles one pod ({@code namespace/name}): gives it the identity of its label set and writes
  * an ipcache entry per pod IP ({@code state/ipcache/<cluster>/<ip>}). A scheduled pod gets its
  * identity before it has an IP (the agent's CNI ADD waits for it); a pod that is gone, has
- * finished, is not scheduled or uses the host network releases its identity and entries.
+ * finished, uses the host network, or is neither scheduled nor has an IP releases its identity
+ * and entries.
  */
 public final class PodReconciler implements Reconciler {
 
@@ -45,7 +46,7 @@ public final class PodReconciler implements Reconciler {
   @Override
   public ReconcileResult reconcile(String key) throws Exception {
     Pod pod = pods.getByKey(key);
-    if (pod == null || !hasPodNetwork(pod) || !isScheduled(pod)) {
+    if (pod == null || !hasPodNetwork(pod) || (!isScheduled(pod) && ipsOf(pod).isEmpty())) {
       removeEntries(key, Set.of());
       identities.release(key);
       return ReconcileResult.done();
