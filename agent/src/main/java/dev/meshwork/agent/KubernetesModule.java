@@ -6,12 +6,15 @@ import dev.meshwork.common.config.ConfigException;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import javax.inject.Singleton;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The local cluster's Kubernetes API, from fabric8's auto-configuration (in-cluster service
@@ -22,7 +25,24 @@ import javax.inject.Singleton;
  */
 @Module
 public final class KubernetesModule {
+  private static final Logger log = LoggerFactory.getLogger(KubernetesModule.class);
+
   private KubernetesModule() {}
+
+  /**
+   * Makes {@code informer} retry every failure, with fabric8's backoff. By default fabric8 gives
+   * up on an informer whose first list fails (an API server that is slow or restarting while the
+   * agent starts), and the agent would then never see that kind again. Call before starting it.
+   */
+  public static <T> SharedIndexInformer<T> retryingForever(SharedIndexInformer<T> informer) {
+    informer.exceptionHandler(
+        (started, error) -> {
+          log.warn("informer {} failed ({}), retrying: {}",
+              informer.getApiTypeClass().getSimpleName(), started ? "watching" : "initial list", error.toString());
+          return true;
+        });
+    return informer;
+  }
 
   @Provides
   @Singleton
