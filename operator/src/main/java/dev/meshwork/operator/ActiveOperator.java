@@ -6,6 +6,7 @@ import dev.meshwork.operator.controller.Controller;
 import dev.meshwork.operator.events.EventRecorder;
 import dev.meshwork.operator.identity.IdentityAllocator;
 import dev.meshwork.operator.identity.IdentityRegistry;
+import dev.meshwork.operator.identity.LabelSet;
 import dev.meshwork.operator.ipam.CidrPool;
 import dev.meshwork.operator.ipam.MeshNode;
 import dev.meshwork.operator.ipam.PodCidrAllocator;
@@ -165,6 +166,7 @@ public final class ActiveOperator {
 
     ipam.restore(meshNodeInformer.getIndexer().list());
     identities.restore();
+    prepareIdentities();
 
     nodes.initialSync().thenRun(() -> writer.initialSyncDone(Kind.NODES));
     services.initialSync().thenRun(() -> writer.initialSyncDone(Kind.SERVICES));
@@ -181,6 +183,24 @@ public final class ActiveOperator {
     pods.start();
     gc.scheduleWithFixedDelay(
         this::collectGarbage, gcInterval.toMillis(), gcInterval.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * Claims the identities of the pods already known in bulk, before the pod workers start, so
+   * that they find them allocated instead of claiming one per etcd transaction. A failure here
+   * only costs time: the workers then claim one by one, with their own retries.
+   */
+  private void prepareIdentities() {
+    Set<LabelSet> needed = new LinkedHashSet<>();
+    for (Pod pod : podInformer.getIndexer().list()) {
+      PodReconciler.identityLabels(pod, cluster.name()).ifPresent(needed::add);
+    }
+    try {
+      identities.prepare(needed);
+    } catch (Exception e) {
+      log.warn("claiming the identities of {} label sets in bulk failed; pods will claim them one by one: {}",
+          needed.size(), e.toString());
+    }
   }
 
   /** Completes when every kind has had its initial sync handed to the writer. */

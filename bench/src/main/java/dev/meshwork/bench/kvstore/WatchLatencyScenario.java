@@ -1,5 +1,7 @@
 package dev.meshwork.bench.kvstore;
 
+import dev.meshwork.bench.scenario.CpuTime;
+import dev.meshwork.bench.scenario.EtcdMetrics;
 import dev.meshwork.bench.scenario.FixedRate;
 import dev.meshwork.bench.scenario.Percentile;
 import dev.meshwork.kvstore.codec.Codecs;
@@ -13,21 +15,24 @@ import dev.meshwork.kvstore.watch.WatchStore;
 import dev.meshwork.proto.v1.IPCacheEntry;
 import dev.meshwork.testing.etcd.EtcdExtension;
 import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.options.WatchOption;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.IntStream;
 
 /**
  * Goal (issue 2): put → WatchStore callback latency on loopback at 1,000 puts/s, p99 ≤ 5 ms.
  *
  * <p>A scenario, not JMH: a writer puts at a fixed rate (open loop: it does not wait for
- * answers), each value carries its send time ({@code System.nanoTime()}) and the WatchStore's
- * {@code onUpsert} records now − send time. Writer and reader use separate jetcd clients, as the
+ * answers); each value carries its sequence number, and the scenario records per put the time
+ * it was sent, acknowledged (etcd committed it), seen by a bare jetcd watch listener, and
+ * delivered to the WatchStore's {@code onUpsert}, so that the tail can be split into etcd's
+ * commit, etcd/jetcd's watch delivery and the store's own hand-off. Writer and reader use separate jetcd clients, as the
  * operator and an agent would. Keys cycle over 1,000 ipcache entries (updates, not creates).
  *
  * <p>Arguments: {@code [raw|syncstore] [rate/s] [warmup s] [measure s]}; {@code raw} puts with
@@ -42,8 +47,11 @@ public final class WatchLatencyScenario {
     int warmup = rate * warmupSeconds;
     int total = warmup + rate * measureSeconds;
 
-    long[] latencies = new long[total];
-    long[] acks = new long[total];
+    // Absolute System.nanoTime() per sequence number, 0 if it never happened.
+    long[] sentAt = new long[total];
+    long[] ackedAt = new long[total];
+    long[] rawWatchAt = new long[total];
+    long[] callbackAt = new long[total];
     AtomicInteger received = new AtomicInteger();
     CountDownLatch synced = new CountDownLatch(1);
     CountDownLatch done = new CountDownLatch(1);
@@ -60,7 +68,7 @@ public final class WatchLatencyScenario {
               long now = System.nanoTime();
               int seq = value.getIdentity();
               if (seq < total) {
-                latencies[seq] = now - Long.parseLong(value.getPodName());
+                callbackAt[seq] = now;
                 if (received.incrementAndGet() == total) {
                   done.countDown();
                 }
@@ -83,6 +91,25 @@ public final class WatchLatencyScenario {
                   .build()) {
         store.start();
         synced.await(30, TimeUnit.SECONDS);
+        // Beside the WatchStore, a bare jetcd watch on the same prefix and the reader's client:
+        // what jetcd delivers before the store's own thread hand-off and decoding.
+        var rawWatch = reader.client().getWatchClient().watch(
+            ByteSequence.from(layout.prefix(Kind.IPCACHE, cluster), StandardCharsets.UTF_8),
+            WatchOption.builder().isPrefix(true).build(),
+            response -> {
+              long now = System.nanoTime();
+              for (var event : response.getEvents()) {
+                try {
+                  int seq = IPCacheEntry.parseFrom(event.getKeyValue().getValue().getBytes()).getIdentity();
+                  if (seq < total) {
+                    rawWatchAt[seq] = now;
+                  }
+                } catch (Exception e) {
+                  // not ours
+                }
+              }
+            });
+        EtcdMetrics etcdBefore = EtcdMetrics.read(etcd.endpoint());
         if (mode.equals("syncstore")) {
           sync.start();
         }
@@ -100,43 +127,53 @@ public final class WatchLatencyScenario {
                   .setIdentity(seq)
                   .setHostIp("198.18.7.1")
                   .setCluster(cluster)
-                  .setPodName(Long.toString(System.nanoTime()))
                   .build();
           String key = layout.ipcacheKey(cluster, ip);
+          sentAt[seq] = System.nanoTime();
           if (mode.equals("syncstore")) {
             sync.upsert(key, entry);
           } else {
-            long sent = Long.parseLong(entry.getPodName());
             int s = seq;
             writer.client().getKVClient().put(
                     ByteSequence.from(key, StandardCharsets.UTF_8), ByteSequence.from(Codecs.IPCACHE.encode(entry)))
-                .thenRun(() -> acks[s] = System.nanoTime() - sent);
+                .thenRun(() -> ackedAt[s] = System.nanoTime());
           }
         }
         if (!done.await(60, TimeUnit.SECONDS)) {
           System.out.printf("only %d of %d updates arrived (coalesced or lost)%n", received.get(), total);
         }
         double seconds = (System.nanoTime() - start) / 1e9;
+        rawWatch.close();
+        System.out.println("etcd during the run: " + EtcdMetrics.read(etcd.endpoint()).since(etcdBefore));
         System.out.printf(Locale.ROOT,
             "cpu: jvm (writer + reader) %.2f cores, etcd %.2f cores over %.1f s; load average at start %s%n",
             (CpuTime.jvm() - jvm0) / 1e9 / seconds, (CpuTime.process(etcd.pid()) - etcd0) / 1e9 / seconds,
             seconds, load);
       }
     }
-    long[] measured = Arrays.stream(latencies, warmup, total).filter(l -> l > 0).sorted().toArray();
-    System.out.printf(Locale.ROOT,
-        "mode=%s rate=%d/s measured=%d (after %d warm-up) p50=%.2f ms p90=%.2f ms p99=%.2f ms p99.9=%.2f ms max=%.2f ms%n",
-        mode, rate, measured.length, warmup,
-        Percentile.millis(measured, 0.50), Percentile.millis(measured, 0.90), Percentile.millis(measured, 0.99), Percentile.millis(measured, 0.999),
-        measured[measured.length - 1] / 1e6);
-    printAcks(acks, warmup, total);
+    System.out.printf(Locale.ROOT, "mode=%s rate=%d/s, %d warm-up puts not counted%n", mode, rate, warmup);
+    print("put -> WatchStore callback", sentAt, callbackAt, warmup, total);
+    print("put -> bare jetcd watch listener", sentAt, rawWatchAt, warmup, total);
+    print("bare jetcd listener -> WatchStore callback", rawWatchAt, callbackAt, warmup, total);
+    print("put -> put acknowledged (etcd committed)", sentAt, ackedAt, warmup, total);
+    print("put acknowledged -> WatchStore callback (commit -> callback; < 0 when the event came first)",
+        ackedAt, callbackAt, warmup, total);
   }
 
-  private static void printAcks(long[] acks, int warmup, int total) {
-    long[] measured = Arrays.stream(acks, warmup, total).filter(l -> l > 0).sorted().toArray();
-    if (measured.length > 0) {
-      System.out.printf(Locale.ROOT, "put acknowledged: p50=%.2f ms p99=%.2f ms max=%.2f ms%n",
-          Percentile.millis(measured, 0.50), Percentile.millis(measured, 0.99), measured[measured.length - 1] / 1e6);
+  /** Percentiles of to[i] - from[i] over the measured sequence numbers where both happened. */
+  private static void print(String what, long[] from, long[] to, int warmup, int total) {
+    long[] measured = IntStream.range(warmup, total)
+        .filter(i -> from[i] != 0 && to[i] != 0)
+        .mapToLong(i -> to[i] - from[i])
+        .sorted()
+        .toArray();
+    if (measured.length == 0) {
+      System.out.printf("%s: no samples%n", what);
+      return;
     }
+    System.out.printf(Locale.ROOT,
+        "%s: n=%d p50=%.2f ms p90=%.2f ms p99=%.2f ms p99.9=%.2f ms max=%.2f ms%n",
+        what, measured.length, Percentile.millis(measured, 0.50), Percentile.millis(measured, 0.90),
+        Percentile.millis(measured, 0.99), Percentile.millis(measured, 0.999), measured[measured.length - 1] / 1e6);
   }
 }

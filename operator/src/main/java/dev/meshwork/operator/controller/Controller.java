@@ -74,6 +74,7 @@ public final class Controller {
             .description("Time from the Kubernetes event to the end of its reconcile")
             .tag("controller", name)
             .publishPercentiles(0.5, 0.99)
+            .publishPercentileHistogram()
             .register(registry);
     Gauge.builder("meshwork.operator.queue.depth", queue, WorkQueue::depth)
         .tag("controller", name)
