@@ -23,6 +23,7 @@ import java.util.Locale;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.IntStream;
 
 /**
@@ -52,7 +53,12 @@ public final class WatchLatencyScenario {
     long[] ackedAt = new long[total];
     long[] rawWatchAt = new long[total];
     long[] callbackAt = new long[total];
+    long[] etcdctlAt = new long[total];
     AtomicInteger received = new AtomicInteger();
+    AtomicInteger responses = new AtomicInteger();
+    AtomicInteger maxEventsPerResponse = new AtomicInteger();
+    AtomicLong lastResponseAt = new AtomicLong();
+    AtomicLong maxGapNanos = new AtomicLong();
     CountDownLatch synced = new CountDownLatch(1);
     CountDownLatch done = new CountDownLatch(1);
     String cluster = IPCacheFixture.CLUSTER;
@@ -98,6 +104,12 @@ public final class WatchLatencyScenario {
             WatchOption.builder().isPrefix(true).build(),
             response -> {
               long now = System.nanoTime();
+              responses.incrementAndGet();
+              maxEventsPerResponse.accumulateAndGet(response.getEvents().size(), Math::max);
+              long previous = lastResponseAt.getAndSet(now);
+              if (previous != 0) {
+                maxGapNanos.accumulateAndGet(now - previous, Math::max);
+              }
               for (var event : response.getEvents()) {
                 try {
                   int seq = IPCacheEntry.parseFrom(event.getKeyValue().getValue().getBytes()).getIdentity();
@@ -110,6 +122,14 @@ public final class WatchLatencyScenario {
               }
             });
         EtcdMetrics etcdBefore = EtcdMetrics.read(etcd.endpoint());
+        // A third watcher in another process and another client library (etcdctl, Go): if it
+        // sees a stall the JVM's watchers see too, the stall is etcd's.
+        Process etcdctl = new ProcessBuilder("etcdctl", "--endpoints=" + etcd.endpoint(), "watch", "--prefix",
+                layout.prefix(Kind.IPCACHE, cluster), "-w", "json")
+            .redirectError(ProcessBuilder.Redirect.DISCARD)
+            .start();
+        Thread etcdctlReader = Thread.ofPlatform().daemon().start(() -> readEtcdctl(etcdctl, etcdctlAt, total));
+        Thread.sleep(500);
         if (mode.equals("syncstore")) {
           sync.start();
         }
@@ -144,7 +164,17 @@ public final class WatchLatencyScenario {
         }
         double seconds = (System.nanoTime() - start) / 1e9;
         rawWatch.close();
+        etcdctl.destroy();
+        etcdctlReader.join(2000);
+        System.out.printf(Locale.ROOT,
+            "bare jetcd watch: %d responses for %d puts (%.1f events per response, at most %d); longest gap between responses %.1f ms%n",
+            responses.get(), total, (double) total / Math.max(1, responses.get()), maxEventsPerResponse.get(),
+            maxGapNanos.get() / 1e6);
         System.out.println("etcd during the run: " + EtcdMetrics.read(etcd.endpoint()).since(etcdBefore));
+        // etcd's own warnings (apply took too long, slow fdatasync, ...), which mark its stalls.
+        try (var lines = java.nio.file.Files.lines(etcd.logFile())) {
+          lines.filter(l -> l.contains("\"level\":\"warn\"")).limit(20).forEach(l -> System.out.println("etcd log: " + l));
+        }
         System.out.printf(Locale.ROOT,
             "cpu: jvm (writer + reader) %.2f cores, etcd %.2f cores over %.1f s; load average at start %s%n",
             (CpuTime.jvm() - jvm0) / 1e9 / seconds, (CpuTime.process(etcd.pid()) - etcd0) / 1e9 / seconds,
@@ -153,11 +183,58 @@ public final class WatchLatencyScenario {
     }
     System.out.printf(Locale.ROOT, "mode=%s rate=%d/s, %d warm-up puts not counted%n", mode, rate, warmup);
     print("put -> WatchStore callback", sentAt, callbackAt, warmup, total);
+    printStalls(sentAt, callbackAt, warmup, total);
     print("put -> bare jetcd watch listener", sentAt, rawWatchAt, warmup, total);
     print("bare jetcd listener -> WatchStore callback", rawWatchAt, callbackAt, warmup, total);
+    print("put -> etcdctl watch (another process, Go client)", sentAt, etcdctlAt, warmup, total);
     print("put -> put acknowledged (etcd committed)", sentAt, ackedAt, warmup, total);
     print("put acknowledged -> WatchStore callback (commit -> callback; < 0 when the event came first)",
         ackedAt, callbackAt, warmup, total);
+  }
+
+  /**
+   * When the slowest 1 % of callbacks were sent, in JVM uptime, grouped by 100 ms: a few groups
+   * mean stalls (a GC pause, etcd or the machine stopping for a moment; compare with -Xlog:gc),
+   * many mean steady queueing.
+   */
+  private static void printStalls(long[] sentAt, long[] callbackAt, int warmup, int total) {
+    long[] latencies = IntStream.range(warmup, total)
+        .filter(i -> sentAt[i] != 0 && callbackAt[i] != 0)
+        .mapToLong(i -> callbackAt[i] - sentAt[i]).sorted().toArray();
+    if (latencies.length == 0) {
+      return;
+    }
+    long threshold = latencies[(int) (latencies.length * 0.99)];
+    long jvmStart = System.nanoTime() - java.lang.management.ManagementFactory.getRuntimeMXBean().getUptime() * 1_000_000L;
+    java.util.TreeMap<Long, Integer> windows = new java.util.TreeMap<>();
+    for (int i = warmup; i < total; i++) {
+      if (sentAt[i] != 0 && callbackAt[i] != 0 && callbackAt[i] - sentAt[i] >= threshold) {
+        windows.merge((sentAt[i] - jvmStart) / 100_000_000L * 100, 1, Integer::sum);
+      }
+    }
+    System.out.printf(Locale.ROOT, "slowest 1%% (>= %.1f ms) were sent in %d windows of 100 ms (JVM uptime ms=count): %s%n",
+        threshold / 1e6, windows.size(), windows);
+  }
+
+  private static final java.util.regex.Pattern VALUE = java.util.regex.Pattern.compile("\"value\":\"([^\"]*)\"");
+
+  /** Timestamps each event of etcdctl's JSON watch output as its line arrives. */
+  private static void readEtcdctl(Process etcdctl, long[] at, int total) {
+    try (var lines = new java.io.BufferedReader(new java.io.InputStreamReader(etcdctl.getInputStream()))) {
+      String line;
+      while ((line = lines.readLine()) != null) {
+        long now = System.nanoTime();
+        var m = VALUE.matcher(line);
+        while (m.find()) {
+          int seq = IPCacheEntry.parseFrom(java.util.Base64.getDecoder().decode(m.group(1))).getIdentity();
+          if (seq < total) {
+            at[seq] = now;
+          }
+        }
+      }
+    } catch (Exception e) {
+      // the process was stopped
+    }
   }
 
   /** Percentiles of to[i] - from[i] over the measured sequence numbers where both happened. */

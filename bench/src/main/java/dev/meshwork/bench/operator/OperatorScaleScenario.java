@@ -274,7 +274,11 @@ public final class OperatorScaleScenario {
     pool.shutdown();
   }
 
-  /** 100 changes/s for {@code seconds}: pod i gets a fresh IP; lag = API call → etcd event. */
+  /**
+   * {@code rate} changes/s for {@code seconds}: pod i gets a fresh IP. Lag = API call → etcd
+   * watch event of the new ipcache key, so it includes the mock API server's own time, printed
+   * beside it; the operator's share is printed from its metrics afterwards.
+   */
   private static void measureLag(KubernetesClient kube, EtcdExtension etcd, int rate, int seconds)
       throws Exception {
     int changes = rate * seconds;
