@@ -208,10 +208,13 @@ public final class ActiveOperator {
    * only costs time: the workers then claim one by one, with their own retries.
    */
   private void prepareIdentities() {
+    long start = System.nanoTime();
     Set<LabelSet> needed = new LinkedHashSet<>();
     for (Pod pod : podInformer.getIndexer().list()) {
       PodReconciler.identityLabels(pod, cluster.name()).ifPresent(needed::add);
     }
+    log.info("{} label sets of the known pods of cluster {} computed in {} ms",
+        needed.size(), cluster.name(), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
     try {
       identities.prepare(needed);
     } catch (Exception e) {

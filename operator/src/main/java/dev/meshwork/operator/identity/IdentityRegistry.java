@@ -20,6 +20,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -128,6 +129,7 @@ public final class IdentityRegistry {
     }
     Set<Integer> tried = new HashSet<>();
     Map<LabelSet, Integer> ids;
+    long start = System.nanoTime();
     try {
       ids = allocator.allocateAll(mine.keySet(), candidate -> reserve(candidate, tried));
     } catch (Exception | Error e) {
@@ -161,7 +163,8 @@ public final class IdentityRegistry {
                 new IdentitiesExhaustedException("cluster " + cluster.name() + " has no free identity for " + labels));
           }
         });
-    log.info("allocated {} identities of cluster {} in bulk", ids.size(), cluster.name());
+    log.info("allocated {} identities of cluster {} in bulk in {} ms",
+        ids.size(), cluster.name(), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
     return ids.size();
   }
 
