@@ -105,7 +105,7 @@ public final class EtcdIdentityAllocator implements IdentityAllocator {
   public int allocate(LabelSet labels, IntPredicate inUse) throws Exception {
     Integer id = allocateAll(List.of(labels), inUse).get(labels);
     if (id == null) {
-      throw exhausted(List.of(labels));
+      throw exhausted(labels);
     }
     return id;
   }
@@ -124,33 +124,29 @@ public final class EtcdIdentityAllocator implements IdentityAllocator {
     Map<LabelSet, Integer> claimed = new LinkedHashMap<>();
     Candidates candidates = new Candidates(inUse);
     ArrayDeque<LabelSet> waiting = new ArrayDeque<>(new LinkedHashSet<>(labels));
-    List<LabelSet> unclaimed = new ArrayList<>();
     while (!waiting.isEmpty()) {
       Map<LabelSet, Integer> batch = new LinkedHashMap<>();
       while (batch.size() < claimsPerTransaction && !waiting.isEmpty()) {
         LabelSet next = waiting.poll();
         int id = candidates.next();
         if (id < 0) {
-          unclaimed.add(next);
-          unclaimed.addAll(waiting);
-          waiting.clear();
+          waiting.clear(); // the range is used up: the rest stay without an id
           break;
         }
         batch.put(next, id);
       }
-      unclaimed.addAll(claim(batch, candidates, claimed));
+      claim(batch, candidates, claimed);
     }
-    if (!unclaimed.isEmpty()) {
-      log.error("{}", exhausted(unclaimed).getMessage());
-    }
-    return claimed;
+    return claimed; // the callers report label sets left without an id
   }
 
-  /** Claims the batch's ids until each is ours; returns the label sets left without an id. */
-  private List<LabelSet> claim(
+  /**
+   * Claims the batch's ids into {@code claimed} until each is ours; a label set the range has no
+   * id left for stays out.
+   */
+  private void claim(
       Map<LabelSet, Integer> batch, Candidates candidates, Map<LabelSet, Integer> claimed)
       throws Exception {
-    List<LabelSet> unclaimed = new ArrayList<>();
     while (!batch.isEmpty()) {
       List<Cmp> absent = new ArrayList<>(batch.size());
       List<Op> puts = new ArrayList<>(batch.size());
@@ -185,16 +181,16 @@ public final class EtcdIdentityAllocator implements IdentityAllocator {
             for (var entry : entries.subList(from, Math.min(entries.size(), from + claimsPerTransaction))) {
               part.put(entry.getKey(), entry.getValue());
             }
-            unclaimed.addAll(claim(part, candidates, claimed));
+            claim(part, candidates, claimed);
           }
-          return unclaimed;
+          return;
         }
         throw e;
       }
       transactions.incrementAndGet();
       if (response.isSucceeded()) {
         claimed.putAll(batch);
-        return unclaimed;
+        return;
       }
       List<GetResponse> held = response.getGetResponses();
       Map<LabelSet, Integer> again = new LinkedHashMap<>();
@@ -212,15 +208,12 @@ public final class EtcdIdentityAllocator implements IdentityAllocator {
           continue;
         }
         int next = candidates.next();
-        if (next < 0) {
-          unclaimed.add(entry.getKey());
-        } else {
+        if (next >= 0) {
           again.put(entry.getKey(), next);
         }
       }
       batch = again;
     }
-    return unclaimed;
   }
 
   private static boolean tooManyOperations(ExecutionException e) {
@@ -253,7 +246,7 @@ public final class EtcdIdentityAllocator implements IdentityAllocator {
     }
   }
 
-  private IdentitiesExhaustedException exhausted(List<LabelSet> labels) {
+  private IdentitiesExhaustedException exhausted(LabelSet labels) {
     return new IdentitiesExhaustedException(
         "cluster "
             + cluster.name()
@@ -261,8 +254,8 @@ public final class EtcdIdentityAllocator implements IdentityAllocator {
             + range.first()
             + ".."
             + range.last()
-            + " for "
-            + (labels.size() == 1 ? "labels " + labels.getFirst() : labels.size() + " label sets, e.g. " + labels.getFirst()));
+            + " for labels "
+            + labels);
   }
 
   /** Claims per transaction; etcd refuses transactions of more than --max-txn-ops (128). */

@@ -165,6 +165,10 @@ public final class IdentityRegistry {
         });
     log.info("allocated {} identities of cluster {} in bulk in {} ms",
         ids.size(), cluster.name(), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
+    if (ids.size() < mine.size()) {
+      log.error("cluster {} has no free identity left for {} label sets; their pods get none",
+          cluster.name(), mine.size() - ids.size());
+    }
     return ids.size();
   }
 
