@@ -91,6 +91,7 @@ public final class OperatorScaleScenario {
         new KubernetesMockServer(
             new Context(), new MockWebServer(), new HashMap<>(), new KubernetesCrudDispatcher(List.of()), false);
     server.init();
+    int status = 1;
     try (EtcdExtension etcd = EtcdExtension.plain()) {
       etcd.start();
       Path kvstoreConfig = temp.resolve("kvstore.yaml");
@@ -99,6 +100,7 @@ public final class OperatorScaleScenario {
           Client etcdClient = EtcdClients.plain(List.of(URI.create(etcd.endpoint())))) {
         installCrd(kube);
         run(kube, server, etcd, etcdClient, kvstoreConfig, changesPerSecond, seconds);
+        status = 0;
       } finally {
         Files.deleteIfExists(kvstoreConfig);
         Files.deleteIfExists(temp);
@@ -111,7 +113,7 @@ public final class OperatorScaleScenario {
         System.err.println("closing the mock API server failed: " + e);
       }
       // The informers' and the mock server's threads would keep the JVM alive.
-      System.exit(0);
+      System.exit(status);
     }
   }
 
