@@ -105,6 +105,8 @@ public final class OperatorScaleScenario {
         Files.deleteIfExists(kvstoreConfig);
         Files.deleteIfExists(temp);
       }
+    } catch (Exception | Error e) {
+      e.printStackTrace();
     } finally {
       try {
         server.destroy();
