@@ -1,0 +1,140 @@
+package dev.meshwork.e2e.reliability;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.meshwork.agent.clustermesh.ClusterMesh;
+import dev.meshwork.testing.etcd.EtcdExtension;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.SortedSet;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The remote etcd's history stops matching what the agent saw: its revision was compacted away,
+ * its data was lost, or another etcd (another cluster id) answers at its address. Each time the
+ * agent relists the remote and ends with exactly its current state, and the datapath's change log
+ * shows no removal of anything the remote still exports (no wrong delete).
+ */
+class RemoteEtcdResyncIT {
+  static final String SHARED = "k8s-shared-cluster";
+
+  @RegisterExtension static final EtcdExtension localEtcd = EtcdExtension.plain();
+  @RegisterExtension static final EtcdExtension sharedEtcd = EtcdExtension.plain();
+
+  @TempDir Path tmp;
+  Mesh mesh;
+  RemoteCluster shared;
+
+  @BeforeEach
+  void setUp() throws Exception {
+    mesh = new Mesh(tmp, localEtcd);
+    shared = mesh.remote(sharedEtcd, SHARED, 2, 3, 4);
+  }
+
+  @AfterEach
+  void tearDown() throws Exception {
+    mesh.close();
+  }
+
+  InProcessAgent convergedAgent() throws Exception {
+    InProcessAgent agent = mesh.agent(ClusterMesh.Source.DIRECT);
+    awaitConverged(agent);
+    agent.datapath.clearLog();
+    return agent;
+  }
+
+  void awaitConverged(InProcessAgent agent) {
+    SortedSet<String> expected = Mesh.expected(shared);
+    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(20)).untilAsserted(() -> {
+      assertThat(agent.datapath.backends(Mesh.FRONTEND)).isEqualTo(expected);
+      assertThat(agent.datapath.snapshot().ipcache().keySet().stream().map(Object::toString).toList())
+          .containsAll(shared.podIps().stream().map(ip -> ip + "/32").toList());
+    });
+  }
+
+  /** The operator replaces two backends (one pod deleted, one created on another node). */
+  void churn() {
+    shared.removeBackend(shared.podIp(1, 1));
+    shared.addBackend(shared.podIp(3, 103), 3);
+    shared.publishService();
+  }
+
+  void assertNoWrongDeletes(InProcessAgent agent) {
+    Set<String> stillExported = shared.programmedEntries(Mesh.FRONTEND);
+    assertThat(agent.datapath.removals(stillExported::contains)).as("removals of entries the remote still exports").isEmpty();
+    assertThat(agent.datapath.removals(r -> r.startsWith("backend")))
+        .as("the only backend removed is the one the operator deleted")
+        .containsExactly("backend " + shared.podIp(1, 1) + ":8080/TCP of " + Mesh.FRONTEND);
+  }
+
+  @Test
+  void relistsAfterTheWatchedRevisionWasCompactedAway() throws Exception {
+    TcpProxy proxy = mesh.track(new TcpProxy(sharedEtcd.clientPort()));
+    shared.writeConfigFile(mesh.agentDir, SHARED, proxy.endpoint());
+    InProcessAgent agent = convergedAgent();
+    double relistsBefore = agent.relists(SHARED);
+
+    proxy.cut();
+    churn();
+    shared.awaitWritten();
+    long compacted = sharedEtcd.compact();
+    assertThat(compacted).isGreaterThan(0);
+    long healedAt = System.nanoTime();
+    proxy.heal();
+
+    awaitConverged(agent);
+    Duration resync = Duration.ofNanos(agent.datapath.lastAppliedNanos() - healedAt);
+    assertThat(agent.relists(SHARED)).as("relists of the shared cluster's stores").isGreaterThan(relistsBefore);
+    assertNoWrongDeletes(agent);
+    Figures.record("RemoteEtcdResyncIT.compaction", "reconnect -> datapath resynced", resync);
+    Figures.record("RemoteEtcdResyncIT.compaction", "wrong deletes", "0 of " + agent.datapath.removals().size() + " removals");
+  }
+
+  @Test
+  void resyncsWhenTheEtcdLostItsDataAndTheOperatorRewritesIt() throws Exception {
+    InProcessAgent agent = convergedAgent();
+    long clusterId = sharedEtcd.clusterId();
+
+    long wipedAt = System.nanoTime();
+    sharedEtcd.wipe();
+    assertThat(sharedEtcd.clusterId()).isNotEqualTo(clusterId);
+    // The operator's writer finds its keys gone and rewrites them (data-loss check, 1 s here);
+    // the cluster-config is republished as the operator's ClusterConfigPublisher does.
+    shared.writeClusterConfig();
+    churn();
+
+    awaitConverged(agent);
+    Duration resync = Duration.ofNanos(agent.datapath.lastAppliedNanos() - wipedAt);
+    assertNoWrongDeletes(agent);
+    Figures.record("RemoteEtcdResyncIT.wipe", "etcd wiped -> datapath resynced (includes the 1 s data-loss check)", resync);
+    Figures.record("RemoteEtcdResyncIT.wipe", "wrong deletes", "0 of " + agent.datapath.removals().size() + " removals");
+  }
+
+  @Test
+  void resyncsWhenANewEtcdWithAnotherClusterIdAnswersAtTheSameAddress() throws Exception {
+    InProcessAgent agent = convergedAgent();
+    long clusterId = sharedEtcd.clusterId();
+
+    // The old etcd and its operator are gone; a new etcd (empty, new cluster id) takes the same
+    // address and a new operator writes the cluster's current state into it.
+    shared.close();
+    long replacedAt = System.nanoTime();
+    sharedEtcd.wipe();
+    assertThat(sharedEtcd.clusterId()).isNotEqualTo(clusterId);
+    shared.rewriteAll();
+    churn();
+
+    awaitConverged(agent);
+    Duration resync = Duration.ofNanos(agent.datapath.lastAppliedNanos() - replacedAt);
+    assertNoWrongDeletes(agent);
+    Figures.record("RemoteEtcdResyncIT.newClusterId", "new etcd up -> datapath resynced", resync);
+    Figures.record("RemoteEtcdResyncIT.newClusterId", "wrong deletes", "0 of " + agent.datapath.removals().size() + " removals");
+  }
+}
