@@ -58,6 +58,7 @@ class CacheModeBenchmark {
         RemoteCluster observed = remotes.getFirst();
         EtcdExtension remoteEtcd = observed.etcd;
         Footprint idle = Footprint.of(remoteEtcd);
+        Footprint localIdle = Footprint.of(mesh.local.etcd);
         report("idle", idle, idle, List.of());
 
         // Direct mode: every agent connects to every remote etcd.
@@ -67,6 +68,7 @@ class CacheModeBenchmark {
         for (int i = 0; i < AGENTS; i++) agents.add(new InProcessAgent(Mesh.LOCAL, 1, "node-" + i, mesh.localConfig, mesh.agentDir, ClusterMesh.Source.DIRECT));
         awaitAll(agents, remotes);
         direct = Footprint.of(remoteEtcd);
+        local("direct", localIdle, Footprint.of(mesh.local.etcd));
         directLatencies = convergence(agents, observed, 1);
         for (InProcessAgent a : agents) a.close();
         report("direct", idle, direct, directLatencies);
@@ -78,11 +80,10 @@ class CacheModeBenchmark {
         for (int i = 0; i < AGENTS; i++) agents.add(new InProcessAgent(Mesh.LOCAL, 1, "node-" + i, mesh.localConfig, mesh.agentDir, ClusterMesh.Source.CACHE));
         awaitAll(agents, remotes);
         Footprint cache = Footprint.of(remoteEtcd);
+        local("cache", localIdle, Footprint.of(mesh.local.etcd));
         List<Long> cacheLatencies = convergence(agents, observed, 2);
         for (InProcessAgent a : agents) a.close();
         report("cache", beforeMirror, cache, cacheLatencies);
-        Footprint localCache = Footprint.of(mesh.local.etcd);
-        System.out.printf(Locale.ROOT, "[bench] cache mode, local etcd of cluster 1 after agents closed: %s%n", localCache);
       }
     } finally {
       for (EtcdExtension e : etcds) e.close();
@@ -99,7 +100,7 @@ class CacheModeBenchmark {
   static List<Long> convergence(List<InProcessAgent> agents, RemoteCluster remote, int round) throws Exception {
     List<Long> samples = new ArrayList<>();
     for (int i = 1; i <= CHANGES; i++) {
-      String ip = remote.podIp(1 + i % NODES, 100 + round * 60 + i % 60);
+      String ip = remote.podIp(1 + i % NODES, 100 + (round - 1) * 60 + i % 60);
       IpPrefix prefix = IpPrefix.parse(ip + "/32");
       long start = System.nanoTime();
       remote.addBackend(ip, 1 + i % NODES);
@@ -127,6 +128,11 @@ class CacheModeBenchmark {
         sorted[sorted.length / 2], sorted[(int) Math.ceil(sorted.length * 0.99) - 1], sorted[sorted.length - 1], sorted.length);
     System.out.printf(Locale.ROOT, "[bench] %s: remote etcd %s; added by %d agents of cluster 1 (and its kvstore-sync in cache mode): %d watchers, %d connections; convergence %s%n",
         mode, with, AGENTS, with.watchers - before.watchers, with.connections - before.connections, conv);
+  }
+
+  static void local(String mode, Footprint idle, Footprint with) {
+    System.out.printf(Locale.ROOT, "[bench] %s: local etcd of cluster 1 %s; added by %d agents (and kvstore-sync in cache mode): %d watchers, %d connections%n",
+        mode, with, AGENTS, with.watchers - idle.watchers, with.connections - idle.connections);
   }
 
   record Footprint(long watchers, long connections) {

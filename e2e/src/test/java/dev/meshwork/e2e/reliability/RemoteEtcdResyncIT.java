@@ -10,6 +10,20 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import java.util.SortedSet;
+import java.util.Locale;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import dev.meshwork.kvstore.codec.Codecs;
+import dev.meshwork.kvstore.etcd.EtcdClients;
+import dev.meshwork.kvstore.key.KeyLayout;
+import dev.meshwork.kvstore.watch.WatchStore;
+import dev.meshwork.proto.v1.IPCacheEntry;
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.Client;
+import org.slf4j.LoggerFactory;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -75,26 +89,63 @@ class RemoteEtcdResyncIT {
   }
 
   @Test
-  void relistsAfterTheWatchedRevisionWasCompactedAway() throws Exception {
+  void relistsWhenItsWatchFellBehindARevisionThatWasCompactedAway() throws Exception {
     TcpProxy proxy = mesh.track(new TcpProxy(sharedEtcd.clientPort()));
     shared.writeConfigFile(mesh.agentDir, SHARED, proxy.endpoint());
     InProcessAgent agent = convergedAgent();
-    double relistsBefore = agent.relists(SHARED);
+    ListAppender<ILoggingEvent> watchLog = new ListAppender<>();
+    watchLog.start();
+    Logger watchStoreLogger = (Logger) LoggerFactory.getLogger(WatchStore.class);
+    watchStoreLogger.addAppender(watchLog);
+    try {
+      // The agent's connection stays open but nothing reaches it: its watch falls behind while
+      // FLOOD new pods (about 2 KiB each) fill the buffers and flow-control windows, and the
+      // operator replaces two backends; then the etcd compacts past all of it.
+      proxy.stall();
+      List<String> flood = flood(FLOOD);
+      churn();
+      shared.awaitWritten();
+      long compacted = sharedEtcd.compact();
+      long resumedAt = System.nanoTime();
+      proxy.resume();
 
-    proxy.cut();
-    churn();
-    shared.awaitWritten();
-    long compacted = sharedEtcd.compact();
-    assertThat(compacted).isGreaterThan(0);
-    long healedAt = System.nanoTime();
-    proxy.heal();
+      awaitConverged(agent);
+      await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(20)).untilAsserted(() ->
+          assertThat(agent.datapath.snapshot().ipcache().keySet().stream().map(Object::toString).toList())
+              .containsAll(flood.stream().map(ip -> ip + "/32").toList()));
+      Duration resync = Duration.ofNanos(agent.datapath.lastAppliedNanos() - resumedAt);
+      assertThat(watchLog.list.stream().map(ILoggingEvent::getFormattedMessage))
+          .as("the agent's watch was cancelled for a compacted revision (compacted at %d)", compacted)
+          .anyMatch(m -> m.contains(SHARED) && m.contains("relisting") && m.toLowerCase(Locale.ROOT).contains("compact"));
+      assertNoWrongDeletes(agent);
+      Figures.record("RemoteEtcdResyncIT.compaction", "watch resumed -> compacted, relisted, datapath resynced ("
+          + FLOOD + " new pods + 2 replaced backends)", resync);
+      Figures.record("RemoteEtcdResyncIT.compaction", "wrong deletes", "0 of " + agent.datapath.removals().size() + " removals");
+    } finally {
+      watchStoreLogger.detachAppender(watchLog);
+    }
+  }
 
-    awaitConverged(agent);
-    Duration resync = Duration.ofNanos(agent.datapath.lastAppliedNanos() - healedAt);
-    assertThat(agent.relists(SHARED)).as("relists of the shared cluster's stores").isGreaterThan(relistsBefore);
-    assertNoWrongDeletes(agent);
-    Figures.record("RemoteEtcdResyncIT.compaction", "reconnect -> datapath resynced", resync);
-    Figures.record("RemoteEtcdResyncIT.compaction", "wrong deletes", "0 of " + agent.datapath.removals().size() + " removals");
+  static final int FLOOD = 8000;
+
+  /** {@code count} valid pods of the remote written straight into its etcd; returns their IPs. */
+  List<String> flood(int count) throws Exception {
+    String padding = "x".repeat(2000);
+    List<String> ips = new java.util.ArrayList<>();
+    java.util.concurrent.Semaphore inFlight = new java.util.concurrent.Semaphore(64);
+    try (Client client = EtcdClients.plain(List.of(URI.create(sharedEtcd.endpoint())))) {
+      for (int k = 0; k < count; k++) {
+        String ip = "10.2." + (50 + k / 250) + "." + (1 + k % 250);
+        ips.add(ip);
+        byte[] value = Codecs.IPCACHE.encode(IPCacheEntry.newBuilder().setIp(ip).setIdentity(2 << 16 | 300)
+            .setHostIp(shared.nodeIp(1)).setCluster(SHARED).setNamespace("testing").setPodName("pod-" + padding).build());
+        inFlight.acquire();
+        client.getKVClient().put(ByteSequence.from(KeyLayout.state().ipcacheKey(SHARED, ip), StandardCharsets.UTF_8),
+            ByteSequence.from(value)).whenComplete((r, e) -> inFlight.release());
+      }
+      inFlight.acquire(64);
+    }
+    return ips;
   }
 
   @Test

@@ -20,6 +20,8 @@ final class TcpProxy implements AutoCloseable {
   private final Set<Socket> sockets = ConcurrentHashMap.newKeySet();
   private final int port;
   private volatile ServerSocket server;
+  private final Object stallLock = new Object();
+  private boolean stalled; // guarded by stallLock
 
   TcpProxy(int targetPort) throws IOException {
     this.targetPort = targetPort;
@@ -42,6 +44,31 @@ final class TcpProxy implements AutoCloseable {
     sockets.clear();
   }
 
+  /**
+   * Stops relaying bytes from the etcd to its clients, connections kept open: the client's
+   * streams stall, and once the buffers and flow-control windows are full the etcd cannot send
+   * either, so its watchers fall behind.
+   */
+  void stall() {
+    synchronized (stallLock) {
+      stalled = true;
+    }
+  }
+
+  /** Relays again what was held back, then everything after it. */
+  void resume() {
+    synchronized (stallLock) {
+      stalled = false;
+      stallLock.notifyAll();
+    }
+  }
+
+  private void awaitNotStalled() throws InterruptedException {
+    synchronized (stallLock) {
+      while (stalled) stallLock.wait();
+    }
+  }
+
   /** Listens again on the same port. */
   synchronized void heal() throws IOException {
     if (server != null) return;
@@ -60,8 +87,8 @@ final class TcpProxy implements AutoCloseable {
           Socket upstream = new Socket(InetAddress.getLoopbackAddress(), targetPort);
           sockets.add(client);
           sockets.add(upstream);
-          pump(client, upstream);
-          pump(upstream, client);
+          pump(client, upstream, false);
+          pump(upstream, client, true);
         } catch (IOException e) {
           // closed by cut() or close(), or the etcd refused: the client sees a reset
         }
@@ -69,17 +96,22 @@ final class TcpProxy implements AutoCloseable {
     });
   }
 
-  private void pump(Socket from, Socket to) {
+  private void pump(Socket from, Socket to, boolean fromEtcd) {
     Thread.ofVirtual().start(() -> {
       byte[] buffer = new byte[16384];
       try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
         int n;
-        while ((n = in.read(buffer)) >= 0) {
+        while (true) {
+          if (fromEtcd) awaitNotStalled();
+          n = in.read(buffer);
+          if (n < 0) break;
           out.write(buffer, 0, n);
           out.flush();
         }
       } catch (IOException e) {
         // one side closed
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
       } finally {
         try {
           from.close();
