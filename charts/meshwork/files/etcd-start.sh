@@ -63,18 +63,37 @@ if [ ! -d "$data_dir/member" ] && [ -n "$others" ]; then
     ETCDCTL_API=3 etcdctl --endpoints="$others" --cacert="$admin_dir/ca.crt" --cert="$admin_dir/tls.crt" \
       --key="$admin_dir/tls.key" --dial-timeout=3s --command-timeout=5s "$@"
   }
-  # etcd refuses a new voting member while its peers have been connected for less than a few
-  # seconds ("unhealthy cluster"), e.g. right after the removal: retry for a while.
-  add_self() {
+  # Membership changes are retried: right after the loss of the leader the others have no leader
+  # for an election timeout, and etcd 3.4 silently drops a membership proposal made then (etcdctl
+  # ends with "context deadline exceeded" although nothing changed); etcd also refuses a new voting
+  # member while its peers have been connected for less than a few seconds ("unhealthy cluster").
+  # A change can also be applied although its answer timed out, so every failed attempt first
+  # checks the member list for the change before trying again.
+  removed() { # the member list answers and no longer has the old id
+    list=$(ctl member list 2>/dev/null) && ! echo "$list" | grep -qF "$id, "
+  }
+  added() {
+    ctl member list 2>/dev/null | grep -qF ", $self_peer,"
+  }
+  retry() {
+    what=$1 done_check=$2
+    shift 2
     attempt=1
-    until ctl member add "$POD_NAME" --peer-urls="$self_peer" >/dev/null; do
+    until ctl "$@" >/dev/null; do
+      if "$done_check"; then
+        return 0
+      fi
       if [ "$attempt" -ge 30 ]; then
-        echo "etcd-start: cannot add $POD_NAME to the cluster" >&2
+        echo "etcd-start: cannot $what (30 attempts)" >&2
         exit 1
       fi
+      echo "etcd-start: could not $what (attempt $attempt); retrying"
       attempt=$((attempt + 1))
       sleep 1
     done
+  }
+  add_self() {
+    retry "add $POD_NAME to the cluster" added member add "$POD_NAME" --peer-urls="$self_peer"
   }
   if members=$(ctl member list 2>/dev/null); then
     # "id, status, name, peer URLs, client URLs, is learner"
@@ -84,7 +103,7 @@ if [ ! -d "$data_dir/member" ] && [ -n "$others" ]; then
       name=$(echo "$entry" | cut -d, -f3 | tr -d ' ')
       if [ -n "$name" ]; then
         echo "etcd-start: $POD_NAME lost its data; replacing member $id"
-        ctl member remove "$id" >/dev/null
+        retry "remove the old member $id" removed member remove "$id"
         add_self
       fi
     else

@@ -11,7 +11,15 @@ import javax.inject.Singleton;
 
 /** The wiring of {@code meshwork-agent}: one component per binary, built from its config. */
 @Singleton
-@Component(modules = {AgentModule.class, DatapathModule.class, KubernetesModule.class, LocalServicesModule.class})
+@Component(
+    modules = {
+      AgentModule.class,
+      DatapathModule.class,
+      KubernetesModule.class,
+      EndpointModule.class,
+      EndpointModule.HostLinks.class,
+      LocalServicesModule.class
+    })
 public interface AgentComponent {
   /** The lifecycle with every component registered in start order. */
   Lifecycle lifecycle();

@@ -5,6 +5,9 @@ import dev.meshwork.common.cluster.ClusterId;
 import dev.meshwork.common.cluster.ClusterName;
 import dev.meshwork.common.config.ConfigException;
 import dev.meshwork.common.config.ConfigSource;
+import dev.meshwork.agent.endpoint.EndpointConfig;
+import dev.meshwork.agent.endpoint.HostIpam;
+import dev.meshwork.datapath.IpPrefix;
 import dev.meshwork.datapath.bpf.BpfDatapathConfig;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -38,6 +41,7 @@ import java.util.Optional;
  *     ({@code --local-services=auto|enabled|disabled})
  * @param clustermeshSource where remote clusters are read from ({@code
  *     --clustermesh-source=direct|cache})
+ * @param endpoints the pod endpoints behind the CNI plugin ({@code --endpoint-*}, {@code --pod-cidr*})
  */
 public record AgentConfig(
     ClusterName clusterName,
@@ -55,7 +59,8 @@ public record AgentConfig(
     PolicyEnforcement policyEnforcement,
     boolean policyDefaultLocalCluster,
     LocalServices localServices,
-    ClusterMeshSource clustermeshSource) {
+    ClusterMeshSource clustermeshSource,
+    EndpointSettings endpoints) {
 
   /**
    * Where the local cluster's Services come from. With the Kubernetes API, every ClusterIP,
@@ -82,6 +87,62 @@ public record AgentConfig(
     /** The name shown in the status and the metrics: "direct" or "cache". */
     public String label() {
       return name().toLowerCase(java.util.Locale.ROOT);
+    }
+  }
+
+  /** Whether the agent manages pod endpoints (serves the CNI plugin). */
+  public enum EndpointManagement {
+    /** When a Kubernetes API is configured: in-cluster service account or a kubeconfig. */
+    AUTO,
+    /** Always: the agent fails to start without a Kubernetes API. */
+    ENABLED,
+    /** Never: the agent answers no CNI calls (control-plane-only nodes, tests). */
+    DISABLED
+  }
+
+  /**
+   * The pod endpoints the agent sets up for the CNI plugin (docs/endpoints.md).
+   *
+   * @param management whether the endpoint manager runs ({@code --endpoint-manager})
+   * @param stateDir where endpoints and addresses are persisted ({@code --endpoint-state-dir})
+   * @param mtu MTU of pod interfaces when the CNI configuration sets none ({@code --endpoint-mtu})
+   * @param identityTimeout how long an ADD waits for the pod's identity ({@code --endpoint-identity-timeout})
+   * @param podCidr this node's pod CIDR; empty: read from the node's MeshNode ({@code --pod-cidr})
+   * @param podCidrTimeout how long the agent waits at start for the MeshNode's pod CIDR ({@code --pod-cidr-timeout})
+   */
+  public record EndpointSettings(
+      EndpointManagement management,
+      Path stateDir,
+      int mtu,
+      Duration identityTimeout,
+      Optional<IpPrefix> podCidr,
+      Duration podCidrTimeout) {
+    public static final Duration DEFAULT_POD_CIDR_TIMEOUT = Duration.ofMinutes(5);
+    public static final EndpointSettings DEFAULTS =
+        new EndpointSettings(
+            EndpointManagement.AUTO,
+            EndpointConfig.DEFAULT_STATE_DIR,
+            EndpointConfig.DEFAULT_MTU,
+            EndpointConfig.DEFAULT_IDENTITY_TIMEOUT,
+            Optional.empty(),
+            DEFAULT_POD_CIDR_TIMEOUT);
+    public static final EndpointSettings DISABLED = DEFAULTS.withManagement(EndpointManagement.DISABLED);
+
+    public EndpointSettings {
+      Objects.requireNonNull(management, "management");
+      Objects.requireNonNull(stateDir, "stateDir");
+      Objects.requireNonNull(identityTimeout, "identityTimeout");
+      Objects.requireNonNull(podCidr, "podCidr");
+      Objects.requireNonNull(podCidrTimeout, "podCidrTimeout");
+    }
+
+    public EndpointSettings withManagement(EndpointManagement value) {
+      return new EndpointSettings(value, stateDir, mtu, identityTimeout, podCidr, podCidrTimeout);
+    }
+
+    /** The endpoint manager's configuration for {@code podCidr}. */
+    public EndpointConfig endpointConfig(IpPrefix nodePodCidr) {
+      return new EndpointConfig(nodePodCidr, stateDir, mtu, identityTimeout);
     }
   }
 
@@ -170,9 +231,11 @@ public record AgentConfig(
     Objects.requireNonNull(policyEnforcement, "policyEnforcement");
     Objects.requireNonNull(localServices, "localServices");
     Objects.requireNonNull(clustermeshSource, "clustermeshSource");
+    Objects.requireNonNull(endpoints, "endpoints");
   }
 
-  /** The settings before local services and cache mode: local services auto, remotes direct. */
+  /** The settings before local services and cache mode: local services auto, remotes direct, no endpoint
+   * management (agents in tests that exercise other features). */
   public AgentConfig(
       ClusterName clusterName,
       ClusterId clusterId,
@@ -190,7 +253,7 @@ public record AgentConfig(
       boolean policyDefaultLocalCluster) {
     this(clusterName, clusterId, nodeName, kvstoreConfig, clustermeshConfigDir, clustermeshCacheTtl,
         heartbeatThreshold, clustermeshPollInterval, apiSocket, datapath, metricsPort, bpf, policyEnforcement,
-        policyDefaultLocalCluster, LocalServices.AUTO, ClusterMeshSource.DIRECT);
+        policyDefaultLocalCluster, LocalServices.AUTO, ClusterMeshSource.DIRECT, EndpointSettings.DISABLED);
   }
 
   /** The same settings with local services and the clustermesh source set (tests, sandbox). */
@@ -198,7 +261,7 @@ public record AgentConfig(
     return new AgentConfig(
         clusterName, clusterId, nodeName, kvstoreConfig, clustermeshConfigDir, clustermeshCacheTtl,
         heartbeatThreshold, clustermeshPollInterval, apiSocket, datapath, metricsPort, bpf, policyEnforcement,
-        policyDefaultLocalCluster, services, source);
+        policyDefaultLocalCluster, services, source, endpoints);
   }
 
   /** The same settings with network policy enforcement set (tests, sandbox). */
@@ -206,7 +269,15 @@ public record AgentConfig(
     return new AgentConfig(
         clusterName, clusterId, nodeName, kvstoreConfig, clustermeshConfigDir, clustermeshCacheTtl,
         heartbeatThreshold, clustermeshPollInterval, apiSocket, datapath, metricsPort, bpf, enforcement,
-        defaultLocalCluster, localServices, clustermeshSource);
+        defaultLocalCluster, localServices, clustermeshSource, endpoints);
+  }
+
+  /** The same settings with other endpoint settings (tests, sandbox). */
+  public AgentConfig withEndpoints(EndpointSettings settings) {
+    return new AgentConfig(
+        clusterName, clusterId, nodeName, kvstoreConfig, clustermeshConfigDir, clustermeshCacheTtl,
+        heartbeatThreshold, clustermeshPollInterval, apiSocket, datapath, metricsPort, bpf, policyEnforcement,
+        policyDefaultLocalCluster, localServices, clustermeshSource, settings);
   }
 
   /**
@@ -231,7 +302,10 @@ public record AgentConfig(
         .document("vxlan-device", "bpf datapath: the node's VXLAN device (created if missing)")
         .document("vxlan-port", "bpf datapath: UDP port of the VXLAN device")
         .document("external-devices", "bpf datapath: comma-separated devices facing clients outside the mesh (NodePort)")
-        .document("datapath-netns", "bpf datapath: network namespace of the node when not the agent's own (several nodes on one host)")
+        .document(
+            "datapath-netns",
+            "network namespace of the node when not the agent's own (several nodes on one host): the bpf datapath"
+                + " and the pods' veths and routes go there")
         .document("conntrack-gc-interval", "bpf datapath: how often idle connection-tracking entries are deleted")
         .document("conntrack-tcp-idle", "bpf datapath: delete a TCP connection-tracking entry idle this long")
         .document("conntrack-other-idle", "bpf datapath: delete a UDP/other connection-tracking entry idle this long")
@@ -247,7 +321,17 @@ public record AgentConfig(
         .document(
             "clustermesh-source",
             "direct (connect to each remote cluster's etcd) or cache (read kvstore-sync's mirror of every remote"
-                + " from the local etcd; needs --kvstore-config)");
+                + " from the local etcd; needs --kvstore-config)")
+        .document(
+
+            "endpoint-manager",
+            "auto (when a Kubernetes API is configured: service account or kubeconfig), enabled or disabled:"
+                + " set up pod endpoints for the CNI plugin")
+        .document("endpoint-state-dir", "directory where pod endpoints and their addresses are persisted (a hostPath)")
+        .document("endpoint-mtu", "MTU of pod interfaces when the CNI configuration sets none (VXLAN: underlay MTU - 50)")
+        .document("endpoint-identity-timeout", "how long a CNI ADD waits for the operator to publish the pod's identity")
+        .document("pod-cidr", "this node's pod CIDR (e.g. 10.1.3.0/24); default: read from the node's MeshNode")
+        .document("pod-cidr-timeout", "how long the agent waits at start for the operator to write its MeshNode's pod CIDR");
     // Every setting is read before the first error is thrown, so that --help lists them all.
     java.util.List<ConfigException> problems = new java.util.ArrayList<>();
     ClusterName clusterName = collect(problems, () -> source.required("cluster-name", "cluster name", ClusterName::of));
@@ -268,6 +352,7 @@ public record AgentConfig(
     boolean localClusterDefault = source.bool(PolicyConfig.DEFAULT_LOCAL_CLUSTER_SETTING.name(), true);
     LocalServices localServices = source.choice("local-services", LocalServices.class, LocalServices.AUTO);
     ClusterMeshSource meshSource = source.choice("clustermesh-source", ClusterMeshSource.class, ClusterMeshSource.DIRECT);
+    EndpointSettings endpoints = collect(problems, () -> endpointSettings(source));
     if (!problems.isEmpty()) {
       throw problems.getFirst();
     }
@@ -287,7 +372,26 @@ public record AgentConfig(
         policy,
         localClusterDefault,
         localServices,
-        meshSource);
+        meshSource,
+        endpoints);
+  }
+
+  private static EndpointSettings endpointSettings(ConfigSource source) {
+    EndpointSettings d = EndpointSettings.DEFAULTS;
+    EndpointManagement management = source.choice("endpoint-manager", EndpointManagement.class, d.management());
+    Path stateDir = source.path("endpoint-state-dir", d.stateDir());
+    int mtu = source.integer("endpoint-mtu", d.mtu(), 68, 65535);
+    Duration identityTimeout =
+        source.duration("endpoint-identity-timeout", d.identityTimeout(), Duration.ofMillis(100), Duration.ofHours(1));
+    Optional<IpPrefix> podCidr =
+        Optional.ofNullable(source.value("pod-cidr", "IPv4 CIDR", null, AgentConfig::podCidr));
+    Duration podCidrTimeout =
+        source.duration("pod-cidr-timeout", d.podCidrTimeout(), Duration.ofSeconds(1), Duration.ofHours(24));
+    return new EndpointSettings(management, stateDir, mtu, identityTimeout, podCidr, podCidrTimeout);
+  }
+
+  private static IpPrefix podCidr(String text) {
+    return HostIpam.checkedPodCidr(IpPrefix.parse(text.trim()));
   }
 
   private static BpfSettings bpfSettings(ConfigSource source) {

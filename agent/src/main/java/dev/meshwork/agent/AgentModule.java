@@ -5,6 +5,7 @@ import dev.meshwork.agent.api.InspectionApi;
 import dev.meshwork.agent.api.PolicyApi;
 import dev.meshwork.agent.clustermesh.ClusterMesh;
 import dev.meshwork.agent.datapath.ConntrackCollector;
+import dev.meshwork.agent.endpoint.NodeEndpoints;
 import dev.meshwork.agent.identity.IdentityTable;
 import dev.meshwork.agent.ipcache.IpCacheTable;
 import dev.meshwork.agent.node.NodeTable;
@@ -17,6 +18,7 @@ import java.util.Optional;
 import dev.meshwork.agent.service.ServiceTable;
 import dev.meshwork.agent.service.kubernetes.LocalServiceWatcher;
 import dev.meshwork.common.lifecycle.Lifecycle;
+import dev.meshwork.common.lifecycle.StopHook;
 import dev.meshwork.common.metrics.Metrics;
 import dev.meshwork.common.metrics.PrometheusEndpoint;
 import dev.meshwork.datapath.Datapath;
@@ -26,6 +28,7 @@ import dagger.Provides;
 import io.grpc.BindableService;
 import java.net.InetSocketAddress;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
@@ -85,7 +88,7 @@ public final class AgentModule {
       AgentConfig config,
       Optional<KubernetesClient> kubernetes, PolicyEngine engine, Provider<DatapathReconciler> reconciler) {
     // A provider: the reconciler in turn waits for this watcher to have listed.
-    // The client may exist for local services alone: policy needs its own setting.
+    // The client may exist for local services or endpoints alone: policy needs its own setting.
     return kubernetes
         .filter(client -> config.policyEnforcement() != AgentConfig.PolicyEnforcement.DISABLED)
         .map(client -> new PolicyWatcher(client, engine, () -> reconciler.get().kick()));
@@ -170,17 +173,23 @@ public final class AgentModule {
       ClusterMesh mesh,
       DatapathReconciler reconciler,
       Datapath datapath,
-      AgentConfig config) {
-    return new InspectionApi(nodes, services, identities, mesh, reconciler, datapath, config.nodeName());
+      AgentConfig config,
+      Optional<NodeEndpoints> endpoints) {
+    return new InspectionApi(
+        nodes, services, identities, mesh, reconciler, datapath, config.nodeName(), endpoints.map(e -> e::describe));
   }
 
   @Provides
   @Singleton
   static AgentApiServer apiServer(
-      AgentConfig config, InspectionApi inspection, PolicyEngine engine, Optional<PolicyWatcher> policyWatcher) {
-    return new AgentApiServer(
-        config.apiSocket(),
-        List.<BindableService>of(inspection, new PolicyApi(engine, policyWatcher.isPresent())));
+      AgentConfig config,
+      InspectionApi inspection,
+      PolicyEngine engine,
+      Optional<PolicyWatcher> policyWatcher,
+      Optional<NodeEndpoints> endpoints) {
+    List<BindableService> services = new ArrayList<>(List.of(inspection, new PolicyApi(engine, policyWatcher.isPresent())));
+    endpoints.ifPresent(e -> services.add(e.api())); // blocking calls: served on gRPC's default executor
+    return new AgentApiServer(config.apiSocket(), services);
   }
 
   @Provides
@@ -193,6 +202,7 @@ public final class AgentModule {
       ClusterMesh mesh,
       Optional<PolicyWatcher> policyWatcher,
       Optional<LocalServiceWatcher> localServices,
+      Optional<NodeEndpoints> endpoints,
       AgentApiServer api) {
     Lifecycle lifecycle = new Lifecycle();
     AtomicReference<PrometheusEndpoint> endpoint = new AtomicReference<>();
@@ -222,6 +232,8 @@ public final class AgentModule {
     localServices.ifPresent(
         watcher -> lifecycle.register("local-services", watcher::start, watcher::close));
     lifecycle.register("clustermesh", mesh::start, mesh::stop);
+    // Waits for the pod CIDR, restores the endpoints on disk: before the API serves the CNI plugin.
+    endpoints.ifPresent(e -> lifecycle.register("endpoints", e::start, StopHook.none()));
     lifecycle.register("api", api::start, api::stop);
     return lifecycle;
   }

@@ -6,37 +6,66 @@ import dev.meshwork.common.config.ConfigException;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Optional;
 import javax.inject.Singleton;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The local cluster's Kubernetes API, from fabric8's auto-configuration (in-cluster service
- * account, else kubeconfig). Present when network policy or local services need it: required
- * when either is {@code enabled}, used when either is {@code auto} and an API is configured, absent
- * when both are {@code disabled}. Without it the agent runs without network policy and with only
- * the global services of the local etcd.
+ * account, else kubeconfig), for the policy watcher, the local services and the endpoint manager.
+ * Present when any of them is {@code enabled}, or {@code auto} and an API is configured; absent
+ * otherwise: the agent then runs without network policy, with only the global services of the
+ * local etcd, and without pod endpoints.
  */
 @Module
 public final class KubernetesModule {
+  private static final Logger log = LoggerFactory.getLogger(KubernetesModule.class);
+
   private KubernetesModule() {}
+
+  /**
+   * Makes {@code informer} retry every failure, with fabric8's backoff. By default fabric8 gives
+   * up on an informer whose first list fails (an API server that is slow or restarting while the
+   * agent starts), and the agent would then never see that kind again. Call before starting it.
+   */
+  public static <T> SharedIndexInformer<T> retryingForever(SharedIndexInformer<T> informer) {
+    informer.exceptionHandler(
+        (started, error) -> {
+          log.warn("informer {} failed ({}), retrying: {}",
+              informer.getApiTypeClass().getSimpleName(), started ? "watching" : "initial list", error.toString());
+          return true;
+        });
+    return informer;
+  }
 
   @Provides
   @Singleton
   static Optional<KubernetesClient> kubernetes(AgentConfig config) {
-    if (config.policyEnforcement() == AgentConfig.PolicyEnforcement.ENABLED) {
-      return Optional.of(connect("policy-enforcement"));
+    // The settings that use the API, in the order their name is given in an error.
+    Map<String, String> wanted = new LinkedHashMap<>();
+    wanted.put("policy-enforcement", config.policyEnforcement().name());
+    wanted.put("local-services", config.localServices().name());
+    wanted.put("endpoint-manager", config.endpoints().management().name());
+    for (Map.Entry<String, String> setting : wanted.entrySet()) {
+      if (setting.getValue().equals("ENABLED")) {
+        return Optional.of(connect(setting.getKey()));
+      }
     }
-    if (config.localServices() == AgentConfig.LocalServices.ENABLED) {
-      return Optional.of(connect("local-services"));
+    if (!apiConfigured()) {
+      return Optional.empty();
     }
-    boolean wanted =
-        config.policyEnforcement() == AgentConfig.PolicyEnforcement.AUTO
-            || config.localServices() == AgentConfig.LocalServices.AUTO;
-    String setting =
-        config.policyEnforcement() == AgentConfig.PolicyEnforcement.AUTO ? "policy-enforcement" : "local-services";
-    return wanted && apiConfigured() ? Optional.of(connect(setting)) : Optional.empty();
+    for (Map.Entry<String, String> setting : wanted.entrySet()) {
+      if (setting.getValue().equals("AUTO")) {
+        return Optional.of(connect(setting.getKey()));
+      }
+    }
+    return Optional.empty();
   }
 
   /** A service account mounted in the pod, or a kubeconfig file, as fabric8 would find them. */
@@ -59,8 +88,8 @@ public final class KubernetesModule {
     } catch (RuntimeException e) {
       throw new ConfigException(
           setting,
-          "--" + setting + " (MESHWORK_" + setting.toUpperCase(java.util.Locale.ROOT).replace('-', '_')
-              + "): cannot configure the Kubernetes API client: " + e.getMessage(),
+          dev.meshwork.common.config.ConfigSource.flagAndVariable(setting)
+              + ": cannot configure the Kubernetes API client: " + e.getMessage(),
           e);
     }
   }

@@ -87,6 +87,8 @@ class MeshworkChartTest {
     assertThat(pod.getDnsPolicy()).isEqualTo("ClusterFirstWithHostNet");
     assertThat(agent.getSecurityContext().getPrivileged()).isTrue();
     assertThat(hostPaths(pod)).contains("/sys/fs/bpf", "/etc/cni/net.d", "/opt/cni/bin", "/var/run/meshwork", "/opt/meshwork");
+    assertThat(mount(agent, "endpoint-state").getMountPath()).isEqualTo("/var/lib/meshwork/endpoints");
+    assertThat(volume(pod, "endpoint-state").getHostPath().getPath()).isEqualTo("/var/lib/meshwork/endpoints");
     assertThat(mount(agent, "bpffs").getMountPath()).isEqualTo("/sys/fs/bpf");
     assertThat(mount(agent, "bpffs").getMountPropagation()).isEqualTo("Bidirectional");
     assertThat(mount(agent, "clustermesh").getMountPath()).isEqualTo("/var/lib/meshwork/clustermesh");
@@ -107,7 +109,7 @@ class MeshworkChartTest {
     assertThat(mount(install, "cni-bin").getMountPath()).isEqualTo("/host/opt/cni/bin");
     assertThat(mount(install, "cni-conf").getMountPath()).isEqualTo("/host/etc/cni/net.d");
     assertThat(cni.getData().get("05-meshwork.conflist"))
-        .contains("\"type\": \"meshwork-cni\"", "\"cniVersion\": \"1.1.0\"", "\"agent-socket\": \"/var/run/meshwork/agent.sock\"");
+        .contains("\"type\": \"meshwork-cni\"", "\"cniVersion\": \"1.0.0\"", "\"cniVersions\": [\"1.0.0\", \"1.1.0\"]", "\"agent-socket\": \"/var/run/meshwork/agent.sock\"");
     assertThat(cni.getData().get("install-cni.sh")).isEqualTo(ChartFiles.read("install-cni.sh"));
   }
 
@@ -164,6 +166,17 @@ class MeshworkChartTest {
     assertThat(pod.getHostAliases()).extracting(alias -> alias.getIp()).containsExactly("192.168.2.234", "192.168.3.250");
     assertThat(SHARED_CLUSTER.one(ConfigMap.class, "meshwork-operator-config").getData())
         .containsEntry("MESHWORK_CLUSTER_POOL_IPV4_CIDR", "10.2.0.0/16");
+  }
+
+  @Test
+  void agentsReadRemoteClustersFromTheMirrorExactlyWhenKvstoreSyncRuns() {
+    Container shared = container(
+        SHARED_CLUSTER.one(DaemonSet.class, "meshwork-agent").getSpec().getTemplate().getSpec().getContainers(), "agent");
+    Container test = container(
+        DEFAULTS.one(DaemonSet.class, "meshwork-agent").getSpec().getTemplate().getSpec().getContainers(), "agent");
+
+    assertThat(env(shared, "MESHWORK_CLUSTERMESH_SOURCE").getValue()).isEqualTo("cache");
+    assertThat(test.getEnv()).extracting(EnvVar::getName).doesNotContain("MESHWORK_CLUSTERMESH_SOURCE");
   }
 
   @Test

@@ -38,6 +38,8 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * The read-only inspection API for the {@code meshwork} CLI. Tables answer "what the agent
@@ -52,6 +54,7 @@ public final class InspectionApi extends InspectionServiceGrpc.InspectionService
   private final DatapathReconciler reconciler;
   private final Datapath datapath;
   private final String nodeName;
+  private final Optional<Supplier<List<EndpointInfo>>> localEndpoints;
 
   public InspectionApi(
       NodeTable nodes,
@@ -61,6 +64,23 @@ public final class InspectionApi extends InspectionServiceGrpc.InspectionService
       DatapathReconciler reconciler,
       Datapath datapath,
       String nodeName) {
+    this(nodes, services, identities, mesh, reconciler, datapath, nodeName, Optional.empty());
+  }
+
+  /**
+   * @param localEndpoints the endpoint manager's endpoints, when it runs: {@code ListEndpoints}
+   *     then lists them (with pod, container and status) instead of the datapath's entries
+   */
+  public InspectionApi(
+      NodeTable nodes,
+      ServiceTable services,
+      IdentityTable identities,
+      ClusterMesh mesh,
+      DatapathReconciler reconciler,
+      Datapath datapath,
+      String nodeName,
+      Optional<Supplier<List<EndpointInfo>>> localEndpoints) {
+    this.localEndpoints = localEndpoints;
     this.nodes = nodes;
     this.services = services;
     this.identities = identities;
@@ -185,6 +205,20 @@ public final class InspectionApi extends InspectionServiceGrpc.InspectionService
     DatapathSnapshot snapshot = snapshot(out);
     if (snapshot == null) return;
     EndpointList.Builder list = EndpointList.newBuilder();
+    if (localEndpoints.isPresent()) {
+      // The manager knows pods and unfinished ADDs; the datapath adds the enforcement flags.
+      localEndpoints.get().get().stream()
+          .sorted(Comparator.comparingLong(EndpointInfo::getId))
+          .forEach(info -> {
+            Endpoint programmed = snapshot.endpoints().get(Ipv4.parse(info.getIpv4()));
+            list.addEndpoints(programmed == null ? info : info.toBuilder()
+                .setIngressEnforced(programmed.ingressEnforced())
+                .setEgressEnforced(programmed.egressEnforced())
+                .build());
+          });
+      reply(out, list.build());
+      return;
+    }
     snapshot.endpoints().values().stream()
         .sorted(Comparator.comparingLong(Endpoint::id))
         .forEach(e -> list.addEndpoints(EndpointInfo.newBuilder()

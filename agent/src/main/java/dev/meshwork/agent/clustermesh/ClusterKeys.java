@@ -22,13 +22,15 @@ import dev.meshwork.kvstore.key.Kind;
 record ClusterKeys(String clusterConfigKey, String heartbeatKey, KeyLayout layout, boolean cache) {
 
   static ClusterKeys direct(String cluster) {
-    return new ClusterKeys(KeyLayout.clusterConfigKey(cluster), KeyLayout.heartbeatKey(cluster), KeyLayout.state(), false);
+    return of(KeyLayout.state(), cluster, false);
   }
 
   static ClusterKeys cache(String remote) {
-    KeyLayout layout = KeyLayout.cache(remote);
-    return new ClusterKeys(
-        layout.statePrefix() + "cluster-config/" + remote, layout.statePrefix() + "heartbeat/" + remote, layout, true);
+    return of(KeyLayout.cache(remote), remote, true);
+  }
+
+  private static ClusterKeys of(KeyLayout layout, String cluster, boolean cache) {
+    return new ClusterKeys(layout.configKeyOf(cluster), layout.heartbeatKeyOf(cluster), layout, cache);
   }
 
   /**

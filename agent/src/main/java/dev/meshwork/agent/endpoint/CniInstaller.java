@@ -110,7 +110,9 @@ public final class CniInstaller {
     }
     plugin.put("log-level", settings.logLevel());
     Map<String, Object> list = new LinkedHashMap<>();
-    list.put("cniVersion", "1.1.0");
+    // A runtime that knows CNI 1.1 picks the highest of cniVersions (1.1.0); older ones read
+    // cniVersion, and libcni before 1.2 (podman 4, containerd 1.7) rejects a 1.1.0 result.
+    list.put("cniVersion", "1.0.0");
     list.put("cniVersions", List.of("1.0.0", "1.1.0"));
     list.put("name", "meshwork");
     list.put("plugins", List.of(plugin));

@@ -202,7 +202,7 @@ public final class EndpointManager {
         Optional<Endpoint> programmed = sink.programmed(record.ip());
         if (programmed.isEmpty()) {
           problems.add("datapath has no endpoint for " + Ipv4.format(record.ip()));
-        } else if (!programmed.get().equals(expected)) {
+        } else if (!sameEndpoint(programmed.get(), expected)) {
           problems.add("datapath holds " + programmed.get() + ", expected " + expected);
         }
       } catch (DatapathException | RuntimeException e) {
@@ -407,6 +407,14 @@ public final class EndpointManager {
     }
   }
 
+  /** The enforcement flags are the policy reconciler's: CHECK compares what ADD programmed. */
+  private static boolean sameEndpoint(Endpoint programmed, Endpoint expected) {
+    return programmed.id() == expected.id()
+        && programmed.ip() == expected.ip()
+        && programmed.hostInterface().equals(expected.hostInterface())
+        && programmed.identity() == expected.identity();
+  }
+
   private PodIdentity awaitIdentity(PodRef pod, AttachmentKey key) throws CniFailure {
     try {
       return identities.await(pod, config.identityTimeout()).orElseThrow(() -> new CniFailure(CniFailure.NO_IDENTITY,
@@ -477,16 +485,23 @@ public final class EndpointManager {
     }
   }
 
+  /**
+   * The pod of an ADD: {@code K8S_POD_NAME} is required; {@code K8S_POD_NAMESPACE} defaults to
+   * {@value #DEFAULT_NAMESPACE}, because runtimes outside Kubernetes (podman) pass only the name.
+   */
   private static PodRef podOf(CniRequest request, AttachmentKey key) throws CniFailure {
     String namespace = request.getArgsOrDefault("K8S_POD_NAMESPACE", "");
     String name = request.getArgsOrDefault("K8S_POD_NAME", "");
-    if (namespace.isEmpty() || name.isEmpty()) {
-      throw new CniFailure(CniFailure.INVALID_ENVIRONMENT, "CNI_ARGS lacks K8S_POD_NAMESPACE or K8S_POD_NAME",
-          key + ": the pod's namespace and name are needed to find its identity (got CNI_ARGS keys "
+    if (name.isEmpty()) {
+      throw new CniFailure(CniFailure.INVALID_ENVIRONMENT, "CNI_ARGS lacks K8S_POD_NAME",
+          key + ": the pod's name is needed to find its identity (got CNI_ARGS keys "
               + request.getArgsMap().keySet() + ")");
     }
-    return new PodRef(namespace, name);
+    return new PodRef(namespace.isEmpty() ? DEFAULT_NAMESPACE : namespace, name);
   }
+
+  /** The namespace of a pod whose runtime passed no {@code K8S_POD_NAMESPACE}. */
+  public static final String DEFAULT_NAMESPACE = "default";
 
   private int mtuOf(CniRequest request, AttachmentKey key) throws CniFailure {
     if (request.getConfigJson().isEmpty()) {

@@ -22,15 +22,27 @@ public final class HostIpam {
   private int cursor;
 
   public HostIpam(IpPrefix cidr) {
-    if (cidr.length() > 29) {
-      throw new IllegalArgumentException("pod CIDR " + cidr + " is too small: a node needs at least a /29 (gateway and pods)");
-    }
-    this.cidr = cidr;
+    this.cidr = checkedPodCidr(cidr);
     this.gateway = cidr.address() + 1;
     this.first = cidr.address() + 2;
     // last usable = broadcast - 1
     this.size = (int) ((1L << (32 - cidr.length())) - 3);
     this.used = new BitSet(size);
+  }
+
+  /**
+   * Returns {@code cidr} if a node can use it as its pod CIDR: a /8 to a /29 (gateway and pods).
+   *
+   * @throws IllegalArgumentException naming the CIDR otherwise
+   */
+  public static IpPrefix checkedPodCidr(IpPrefix cidr) {
+    if (cidr.length() > 29) {
+      throw new IllegalArgumentException("pod CIDR " + cidr + " is too small: a node needs at least a /29 (gateway and pods)");
+    }
+    if (cidr.length() < 8) {
+      throw new IllegalArgumentException("pod CIDR " + cidr + " is too large for one node: at most a /8");
+    }
+    return cidr;
   }
 
   public IpPrefix cidr() {

@@ -80,6 +80,20 @@ public final class IdentityTable {
     return List.of();
   }
 
+  /**
+   * The id {@code cluster} gave the label set {@code labels}, if this table has it. Label sets are
+   * compared sorted (the operator publishes them sorted). A scan: called by CNI ADDs, not per packet.
+   */
+  public synchronized java.util.OptionalInt idOf(String cluster, List<String> labels) {
+    String[] wanted = labels.stream().sorted().toArray(String[]::new);
+    for (Map.Entry<Integer, String[]> e : byCluster.getOrDefault(cluster, Map.of()).entrySet()) {
+      if (Arrays.equals(e.getValue(), wanted)) {
+        return java.util.OptionalInt.of(e.getKey());
+      }
+    }
+    return java.util.OptionalInt.empty();
+  }
+
   /** Reserved identities first, then every cluster's, by id. */
   public synchronized List<IdentityEntry> all() {
     List<IdentityEntry> out = new ArrayList<>(RESERVED);

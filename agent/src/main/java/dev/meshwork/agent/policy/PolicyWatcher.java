@@ -7,6 +7,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import dev.meshwork.agent.KubernetesModule;
 import java.util.function.Consumer;
 import java.util.function.Function;
 
@@ -37,19 +38,20 @@ public final class PolicyWatcher implements AutoCloseable {
     this.changed = changed;
   }
 
+  /**
+   * Starts both informers and returns without waiting for their first list: until {@link
+   * #hasSynced()}, the reconciler revokes nothing, and a list that fails is retried.
+   */
   public synchronized void start() {
     cnpInformer =
-        client
-            .genericKubernetesResources(CILIUM_NETWORK_POLICY)
-            .inAnyNamespace()
-            .inform(handler(engine::upsertCiliumNetworkPolicy, CiliumNetworkPolicyParser::ref));
+        KubernetesModule.retryingForever(
+            client.genericKubernetesResources(CILIUM_NETWORK_POLICY).inAnyNamespace().runnableInformer(0));
+    cnpInformer.addEventHandler(handler(engine::upsertCiliumNetworkPolicy, CiliumNetworkPolicyParser::ref));
     npInformer =
-        client
-            .network()
-            .v1()
-            .networkPolicies()
-            .inAnyNamespace()
-            .inform(handler(engine::upsertNetworkPolicy, KubernetesNetworkPolicyParser::ref));
+        KubernetesModule.retryingForever(client.network().v1().networkPolicies().inAnyNamespace().runnableInformer(0));
+    npInformer.addEventHandler(handler(engine::upsertNetworkPolicy, KubernetesNetworkPolicyParser::ref));
+    cnpInformer.start();
+    npInformer.start();
   }
 
   /** Whether both informers have listed once (the reconciler may then revoke stale keys). */

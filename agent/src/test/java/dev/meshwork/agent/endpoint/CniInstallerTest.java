@@ -43,7 +43,9 @@ class CniInstallerTest {
     installer(build).install();
 
     JsonNode conflist = new ObjectMapper().readTree(Files.readString(netDir.resolve("05-meshwork.conflist")));
-    assertThat(conflist.path("cniVersion").asString()).isEqualTo("1.1.0");
+    // 1.0.0 for runtimes older than CNI 1.1 (podman 4 refuses a 1.1.0 result); 1.1 runtimes use cniVersions
+    assertThat(conflist.path("cniVersion").asString()).isEqualTo("1.0.0");
+    assertThat(conflist.path("cniVersions")).extracting(JsonNode::asString).containsExactly("1.0.0", "1.1.0");
     assertThat(conflist.path("name").asString()).isEqualTo("meshwork");
     JsonNode plugin = conflist.path("plugins").get(0);
     assertThat(plugin.path("type").asString()).isEqualTo("meshwork-cni");

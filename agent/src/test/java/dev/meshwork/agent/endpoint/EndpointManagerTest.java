@@ -150,6 +150,19 @@ class EndpointManagerTest {
   }
 
   @Test
+  void aRuntimeThatPassesOnlyThePodsNameAddsItInTheDefaultNamespace() throws Exception {
+    // podman's CNI backend passes K8S_POD_NAME (the container name) and no namespace
+    CniRequest request = pod("lonely").toBuilder().removeArgs("K8S_POD_NAMESPACE").build();
+
+    manager.add(request);
+
+    assertThat(manager.describe()).singleElement().satisfies(e -> {
+      assertThat(e.getPodNamespace()).isEqualTo("default");
+      assertThat(e.getPodName()).isEqualTo("lonely");
+    });
+  }
+
+  @Test
   void addWithoutThePodsNameInCniArgsIsAnInvalidEnvironment() {
     CniRequest request = pod("anon").toBuilder().removeArgs("K8S_POD_NAME").build();
 
@@ -345,6 +358,17 @@ class EndpointManagerTest {
           assertThat(e.code()).isEqualTo(CniFailure.CHECK_FAILED);
           assertThat(e.details()).contains("prevResult lists [10.1.0.200/32] but the endpoint has " + address);
         });
+  }
+
+  @Test
+  void checkAcceptsEnforcementFlagsThatThePolicyReconcilerSet() throws Exception {
+    CniRequest request = pod("enforced");
+    int ip = ipOf(manager.add(request));
+    Endpoint added = datapath.snapshot().endpoints().get(ip);
+    new DatapathEndpointSink(datapath).upsert(
+        new Endpoint(added.id(), added.ip(), added.hostInterface(), added.identity(), true, true));
+
+    manager.check(request);
   }
 
   @Test

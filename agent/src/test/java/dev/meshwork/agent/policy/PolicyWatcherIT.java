@@ -78,4 +78,42 @@ class PolicyWatcherIT {
       assertThat(changes.get()).isGreaterThanOrEqualTo(3);
     }
   }
+
+  @Test
+  void aWatcherStartedBeforeItsApiServerIsUpListsOnceTheServerAnswers() throws Exception {
+    int port;
+    try (java.net.ServerSocket probe = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      port = probe.getLocalPort();
+    }
+    KubernetesMockServer late = new KubernetesMockServer(
+        new io.fabric8.mockwebserver.Context(), new io.fabric8.mockwebserver.MockWebServer(), new java.util.HashMap<>(),
+        new io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher(java.util.List.of()), false);
+    PolicyEngine engine = PolicyFixtures.engine(PolicyFixtures.SHARED);
+    try (KubernetesClient lateClient = new io.fabric8.kubernetes.client.KubernetesClientBuilder()
+            .withConfig(new io.fabric8.kubernetes.client.ConfigBuilder()
+                .withMasterUrl("http://127.0.0.1:" + port).withRequestRetryBackoffLimit(0).build())
+            .build();
+        PolicyWatcher watcher = new PolicyWatcher(lateClient, engine, () -> {})) {
+      watcher.start(); // returns although nothing answers yet
+      Thread.sleep(1_500); // at least one failed list
+      assertThat(watcher.hasSynced()).isFalse();
+
+      late.init(java.net.InetAddress.getLoopbackAddress(), port);
+      try {
+        KubernetesClient admin = late.createClient();
+        admin.apiextensions().v1().customResourceDefinitions()
+            .resource(admin.apiextensions().v1().customResourceDefinitions()
+                .load(getClass().getResourceAsStream("/crds/ciliumnetworkpolicies.cilium.io.yaml")).item())
+            .create();
+        admin.genericKubernetesResources(PolicyWatcher.CILIUM_NETWORK_POLICY).inNamespace("testing")
+            .resource(PolicyFixtures.cnp(AllowOnlyProductionClusterTest.BLOG_POLICY)).create();
+
+        await().atMost(Duration.ofSeconds(60)).until(watcher::hasSynced);
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(
+            () -> assertThat(engine.statuses()).extracting(PolicyStatus::name).containsExactly("allow-only-production-cluster"));
+      } finally {
+        late.destroy();
+      }
+    }
+  }
 }

@@ -2,6 +2,7 @@ package dev.meshwork.agent.testsupport;
 
 import dev.meshwork.agent.AgentConfig;
 import dev.meshwork.agent.AgentModule;
+import dev.meshwork.agent.EndpointModule;
 import dev.meshwork.agent.LocalServicesModule;
 import dev.meshwork.agent.clustermesh.ClusterMesh;
 import dev.meshwork.agent.reconcile.DatapathReconciler;
@@ -18,7 +19,8 @@ import javax.inject.Singleton;
 
 /** The production wiring with a datapath chosen by the test. */
 @Singleton
-@Component(modules = {AgentModule.class, LocalServicesModule.class})
+@Component(
+    modules = {AgentModule.class, EndpointModule.class, EndpointModule.HostLinks.class, LocalServicesModule.class})
 public interface TestAgentComponent {
   Lifecycle lifecycle();
 

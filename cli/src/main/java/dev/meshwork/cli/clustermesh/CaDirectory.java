@@ -110,7 +110,7 @@ public record CaDirectory(Path dir) {
   }
 
   // The key belongs to the certificate when signing with it verifies with the certificate's key.
-  private static boolean matches(PublicKey publicKey, PrivateKey privateKey) {
+  static boolean matches(PublicKey publicKey, PrivateKey privateKey) {
     String algorithm = "RSA".equals(privateKey.getAlgorithm()) ? "SHA256withRSA" : "SHA256withECDSA";
     byte[] probe = "meshwork-ca-key-check".getBytes(StandardCharsets.US_ASCII);
     try {

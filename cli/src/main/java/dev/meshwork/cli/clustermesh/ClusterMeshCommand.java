@@ -8,5 +8,5 @@ import picocli.CommandLine.Command;
 @Command(
     name = "clustermesh",
     description = "Connect clusters (CAs, client certificates, the clustermesh Secret) and show their status.",
-    subcommands = {ClusterMeshStatusCommand.class, CaCommand.class, ConnectCommand.class})
+    subcommands = {ClusterMeshStatusCommand.class, CaCommand.class, ConnectCommand.class, DisconnectCommand.class})
 public final class ClusterMeshCommand extends CommandGroup {}

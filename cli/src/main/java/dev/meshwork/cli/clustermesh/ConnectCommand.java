@@ -25,15 +25,25 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * `meshwork clustermesh connect` from local files: every cluster gets, for every other cluster, a
- * client certificate from that cluster's etcd CA and a kvstore config, as a Secret, as a plain
- * directory, and the host aliases as Helm values.
+ * `meshwork clustermesh connect`, in two forms:
+ *
+ * <ul>
+ *   <li>from local files ({@code --cluster ... --out DIR}): every cluster gets, for every other
+ *       cluster, a client certificate from that cluster's etcd CA and a kvstore config, as a
+ *       Secret, as a plain directory, and the host aliases as Helm values;
+ *   <li>from kubeconfig contexts ({@code --context A --destination-context B}): the same entries
+ *       written straight into both clusters (see {@link KubeConnect}).
+ * </ul>
  */
 @Command(
     name = "connect",
     description = {
-      "Connect two or more clusters from their CA directories (made by `meshwork clustermesh ca`).",
-      "For each cluster it writes OUT/<cluster>/: " + ConnectionFiles.SECRET_FILE + " (the " + MeshNames.SECRET_NAME + " Secret),",
+      "Connect two clusters where the meshwork chart is installed, through their kubeconfig contexts",
+      "(--context A --destination-context B), or two or more clusters offline from their CA directories",
+      "(--cluster ... --out DIR; the CAs made by `meshwork clustermesh ca`).",
+      "With contexts it writes into each cluster the other's entries of Secret " + MeshNames.SECRET_NAME,
+      "and, for an IP address, the host alias of the other's etcd name on the agent DaemonSet.",
+      "Offline, for each cluster it writes OUT/<cluster>/: " + ConnectionFiles.SECRET_FILE + " (the " + MeshNames.SECRET_NAME + " Secret),",
       ConnectionFiles.HOST_ALIASES_FILE + " (Helm values clustermesh.hostAliases) and " + ConnectionFiles.CONFIG_DIR
           + "/ (the same configs and certificates as plain files, for agents outside Kubernetes).",
     },
@@ -44,7 +54,11 @@ import picocli.CommandLine.Spec;
       "  https://etcd.example.com:2379   the endpoint as it is (give it to `ca` as --san)",
       "  (omitted)                       NAME." + MeshNames.MESH_DOMAIN + " resolves by DNS",
       "",
-      "Example:",
+      "--source-endpoint / --destination-endpoint take the same ADDRESS forms; without them connect",
+      "uses Service meshwork-etcd-external: its load balancer address, else its node port on a node's InternalIP.",
+      "",
+      "Examples:",
+      "  meshwork clustermesh connect --context kind-a --destination-context kind-b [--dry-run]",
       "  meshwork clustermesh connect --out mesh \\",
       "    --cluster k8s-test-cluster=ca/k8s-test-cluster=198.18.0.10 \\",
       "    --cluster k8s-shared-cluster=ca/k8s-shared-cluster=198.18.1.10"
@@ -59,13 +73,12 @@ public final class ConnectCommand implements Callable<Integer> {
 
   @Option(
       names = "--cluster",
-      required = true,
       paramLabel = MeshMember.FORMAT,
       converter = MeshMember.Converter.class,
-      description = "A cluster of the mesh; give it once per cluster (at least two).")
+      description = "Offline: a cluster of the mesh; give it once per cluster (at least two).")
   private List<MeshMember> members = new ArrayList<>();
 
-  @Option(names = "--out", required = true, paramLabel = "DIR", description = "Directory to write OUT/<cluster>/ into.")
+  @Option(names = "--out", paramLabel = "DIR", description = "Offline: directory to write OUT/<cluster>/ into.")
   private Path out;
 
   @Option(
@@ -84,8 +97,27 @@ public final class ConnectCommand implements Callable<Integer> {
   @Option(
       names = "--namespace",
       paramLabel = "NS",
-      description = "Namespace to put in the Secret's metadata (default: none, kubectl -n decides).")
+      description = {
+        "With contexts: the namespace of the meshwork chart in both clusters (default: " + ContextOptions.DEFAULT_NAMESPACE + ").",
+        "Offline: the namespace to put in the Secret's metadata (default: none, kubectl -n decides)."
+      })
   private String namespace;
+
+  @Mixin private ContextOptions contexts;
+
+  @Option(
+      names = "--source-endpoint",
+      paramLabel = "ADDRESS",
+      converter = EtcdAddressConverter.class,
+      description = "With contexts: how the destination cluster reaches the source cluster's etcd (default: from its Service).")
+  private EtcdAddress sourceEndpoint;
+
+  @Option(
+      names = "--destination-endpoint",
+      paramLabel = "ADDRESS",
+      converter = EtcdAddressConverter.class,
+      description = "With contexts: how the source cluster reaches the destination cluster's etcd (default: from its Service).")
+  private EtcdAddress destinationEndpoint;
 
   @Option(
       names = "--create-missing-ca",
@@ -116,6 +148,9 @@ public final class ConnectCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    if (contexts.given()) {
+      return connectContexts();
+    }
     validateArguments();
     PrintWriter console = spec.commandLine().getOut();
     Map<String, CertificateAuthority> authorities = new LinkedHashMap<>();
@@ -155,7 +190,78 @@ public final class ConnectCommand implements Callable<Integer> {
     return 0;
   }
 
+  private int connectContexts() {
+    contexts.validate(spec);
+    if (!members.isEmpty() || out != null || !only.isEmpty() || createMissingCa) {
+      throw new CommandLine.ParameterException(spec.commandLine(),
+          "--context/--destination-context connect two installed clusters; --cluster, --out, --only and --create-missing-ca are for the offline form");
+    }
+    validateCommon();
+    InstalledCluster[] pair = contexts.read(namespace == null ? ContextOptions.DEFAULT_NAMESPACE : namespace);
+    InstalledCluster source = pair[0];
+    InstalledCluster destination = pair[1];
+    try {
+      EtcdAddress sourceAddress = source.etcdAddress(java.util.Optional.ofNullable(sourceEndpoint), "--source-endpoint");
+      EtcdAddress destinationAddress = destination.etcdAddress(java.util.Optional.ofNullable(destinationEndpoint), "--destination-endpoint");
+      CertificateAuthority sourceCa = source.certificateAuthority(clock);
+      CertificateAuthority destinationCa = destination.certificateAuthority(clock);
+      warnAboutServerName(source, sourceAddress, "--source-endpoint");
+      warnAboutServerName(destination, destinationAddress, "--destination-endpoint");
+      KubeConnect connect = new KubeConnect(mountPath, validity.certificate(), clock);
+      List<KubeConnect.Step> steps = new ArrayList<>();
+      steps.addAll(connect.connect(source, destination.name(), destinationAddress, destinationCa));
+      steps.addAll(connect.connect(destination, source.name(), sourceAddress, sourceCa));
+      PrintWriter console = spec.commandLine().getOut();
+      contexts.run(steps, console, source.name() + " and " + destination.name() + " are already connected; nothing to change");
+      if (!contexts.dryRun && steps.stream().anyMatch(s -> s.action().contains("host alias"))) {
+        console.println("note: host aliases were set on the workloads directly; a later `helm upgrade` resets them to the"
+            + " chart value clustermesh.hostAliases, so keep that value in step (see docs/operations.md)");
+      }
+      if (!contexts.dryRun) {
+        console.println("Check with: meshwork clustermesh status --context " + source.context() + " --context " + destination.context());
+      }
+      console.flush();
+      return 0;
+    } finally {
+      contexts.close(source, destination);
+    }
+  }
+
+  // The name the other cluster's agents dial must be in the etcd server certificate.
+  private void warnAboutServerName(InstalledCluster cluster, EtcdAddress address, String flag) {
+    String host = address.tlsHost(cluster.name());
+    cluster.serverCertificate().ifPresent(server -> {
+      if (!ServerNames.of(server).matches(host)) {
+        PrintWriter err = spec.commandLine().getErr();
+        err.println("meshwork: warning: " + cluster.label() + ": the etcd server certificate (Secret " + cluster.namespace() + "/"
+            + InstalledCluster.SERVER_SECRET + ") does not name " + host + ", so TLS to it fails; add it to the chart value"
+            + " etcd.tls.extraSans, or give an IP with " + flag + " (reached through the name " + MeshNames.etcdHost(cluster.name()) + ")");
+        err.flush();
+      }
+    });
+  }
+
+  /** picocli converter for --source-endpoint and --destination-endpoint. */
+  static final class EtcdAddressConverter implements CommandLine.ITypeConverter<EtcdAddress> {
+    @Override
+    public EtcdAddress convert(String value) {
+      try {
+        return EtcdAddress.parse(value);
+      } catch (IllegalArgumentException e) {
+        throw new CommandLine.TypeConversionException(e.getMessage());
+      }
+    }
+  }
+
   private void validateArguments() {
+    if (sourceEndpoint != null || destinationEndpoint != null || contexts.kubeconfig != null || contexts.dryRun) {
+      throw new CommandLine.ParameterException(spec.commandLine(),
+          "--source-endpoint, --destination-endpoint, --kubeconfig and --dry-run go with --context and --destination-context");
+    }
+    if (out == null) {
+      throw new CommandLine.ParameterException(spec.commandLine(),
+          "connect needs either --context and --destination-context (installed clusters) or --out and --cluster options (offline)");
+    }
     if (members.size() < 2) {
       throw new CommandLine.ParameterException(spec.commandLine(),
           "connect needs at least two --cluster " + MeshMember.FORMAT + " options, got " + members.size());
@@ -174,6 +280,13 @@ public final class ConnectCommand implements Callable<Integer> {
                 + String.join(", ", members.stream().map(MeshMember::name).toList()) + ")");
       }
     }
+    validateCommon();
+    if (Files.exists(out) && !Files.isDirectory(out)) {
+      throw new CliFailure("--out " + out + " exists and is not a directory");
+    }
+  }
+
+  private void validateCommon() {
     if (!mountPath.startsWith("/")) {
       throw new CommandLine.ParameterException(spec.commandLine(),
           "Invalid value for option '--mount-path': " + mountPath + " is not an absolute path");
@@ -185,9 +298,6 @@ public final class ConnectCommand implements Callable<Integer> {
     if (validity.certificateDays <= 0) {
       throw new CommandLine.ParameterException(spec.commandLine(),
           "Invalid value for option '--validity-days': " + validity.certificateDays + " (must be at least 1 day)");
-    }
-    if (Files.exists(out) && !Files.isDirectory(out)) {
-      throw new CliFailure("--out " + out + " exists and is not a directory");
     }
   }
 

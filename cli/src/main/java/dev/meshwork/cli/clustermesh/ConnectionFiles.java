@@ -71,33 +71,15 @@ public final class ConnectionFiles {
       if (remote.name().equals(local.name())) {
         continue;
       }
-      CertificateAuthority remoteCa = authorities.get(remote.name());
-      IssuedCertificate client =
-          remoteCa.issueClient(CertificateAuthority.REMOTE_CLIENT_COMMON_NAME, local.name(), validity);
-      String caPem = PemOutput.encode(remoteCa.certificate());
-      String certPem = PemOutput.encode(client.certificate());
-      String keyPem = PemOutput.encode(client.keyPair().getPrivate());
-      String endpoint = remote.address().endpoint(remote.name());
       String r = remote.name();
-
-      String mounted =
-          ClusterMeshYaml.kvstoreConfig(
-              endpoint, mountPath + "/" + caFileName(r), mountPath + "/" + certFileName(r), mountPath + "/" + keyFileName(r));
-      secretData.put(r, base64(mounted));
-      secretData.put(caFileName(r), base64(caPem));
-      secretData.put(certFileName(r), base64(certPem));
-      secretData.put(keyFileName(r), base64(keyPem));
-
-      String direct =
-          ClusterMeshYaml.kvstoreConfig(
-              endpoint,
-              absoluteConfigDir.resolve(caFileName(r)).toString(),
-              absoluteConfigDir.resolve(certFileName(r)).toString(),
-              absoluteConfigDir.resolve(keyFileName(r)).toString());
-      files.add(new OutputFile(configDir.resolve(r), direct, false));
-      files.add(new OutputFile(configDir.resolve(caFileName(r)), caPem, false));
-      files.add(new OutputFile(configDir.resolve(certFileName(r)), certPem, false));
-      files.add(new OutputFile(configDir.resolve(keyFileName(r)), keyPem, true));
+      RemoteEntry entry =
+          RemoteEntry.issue(local.name(), r, remote.address().endpoint(r), authorities.get(r), validity);
+      entry.secretFiles(mountPath).forEach((file, text) -> secretData.put(file, base64(text)));
+      // The directory form: the same entries, the config pointing at the directory itself.
+      files.add(new OutputFile(configDir.resolve(r), entry.config(absoluteConfigDir.toString()), false));
+      files.add(new OutputFile(configDir.resolve(caFileName(r)), entry.caPem(), false));
+      files.add(new OutputFile(configDir.resolve(certFileName(r)), entry.certPem(), false));
+      files.add(new OutputFile(configDir.resolve(keyFileName(r)), entry.keyPem(), true));
 
       remote.address().hostAliasIp().ifPresent(ip -> hostAliases.put(MeshNames.etcdHost(r), ip));
     }
@@ -105,6 +87,51 @@ public final class ConnectionFiles {
         clusterDir.resolve(SECRET_FILE), ClusterMeshYaml.secret(MeshNames.SECRET_NAME, namespace, local.name(), secretData), true));
     files.add(new OutputFile(clusterDir.resolve(HOST_ALIASES_FILE), ClusterMeshYaml.hostAliases(local.name(), hostAliases), false));
     return files;
+  }
+
+  /**
+   * What a cluster needs to read one remote cluster's etcd: the endpoint, the remote's CA, and a
+   * client certificate from that CA (CN {@value CertificateAuthority#REMOTE_CLIENT_COMMON_NAME},
+   * OU = the local cluster). Offline and kubeconfig connects both write it through {@link
+   * #secretFiles}, so the two can never disagree on the format.
+   */
+  public record RemoteEntry(String remote, String endpoint, String caPem, String certPem, String keyPem) {
+
+    public static RemoteEntry issue(
+        String local, String remote, String endpoint, CertificateAuthority remoteCa, Duration validity) {
+      IssuedCertificate client =
+          remoteCa.issueClient(CertificateAuthority.REMOTE_CLIENT_COMMON_NAME, local, validity);
+      return new RemoteEntry(
+          remote,
+          endpoint,
+          PemOutput.encode(remoteCa.certificate()),
+          PemOutput.encode(client.certificate()),
+          PemOutput.encode(client.keyPair().getPrivate()));
+    }
+
+    /** The kvstore config, with the certificate files in {@code dir}. */
+    public String config(String dir) {
+      return ClusterMeshYaml.kvstoreConfig(
+          endpoint, dir + "/" + caFileName(remote), dir + "/" + certFileName(remote), dir + "/" + keyFileName(remote));
+    }
+
+    /**
+     * The four entries of the meshwork-clustermesh Secret (file name to content): the config named
+     * after the remote, pointing at {@code mountPath}, and its three PEM files.
+     */
+    public Map<String, String> secretFiles(String mountPath) {
+      Map<String, String> files = new LinkedHashMap<>();
+      files.put(remote, config(mountPath));
+      files.put(caFileName(remote), caPem);
+      files.put(certFileName(remote), certPem);
+      files.put(keyFileName(remote), keyPem);
+      return files;
+    }
+  }
+
+  /** The names of the Secret entries that belong to {@code remote}. */
+  public static List<String> secretFileNames(String remote) {
+    return List.of(remote, caFileName(remote), certFileName(remote), keyFileName(remote));
   }
 
   private static String base64(String text) {

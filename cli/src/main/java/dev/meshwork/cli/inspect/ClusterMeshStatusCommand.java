@@ -37,6 +37,26 @@ public final class ClusterMeshStatusCommand extends ListCommand<ClusterMeshStatu
       description = "How long --wait waits, in seconds (default: ${DEFAULT-VALUE}).")
   private int waitTimeoutSeconds;
 
+  // Across clusters through kubeconfig contexts (dev.meshwork.cli.clustermesh.MeshStatus), instead of the local agent.
+  @Option(
+      names = "--context",
+      paramLabel = "CONTEXT",
+      description = {
+        "Check the mesh across clusters instead of asking the local agent: give every cluster's kubeconfig",
+        "context (repeatable); each one's clustermesh Secret is used to reach the others' etcds."
+      })
+  private java.util.List<String> contexts = new java.util.ArrayList<>();
+
+  @Option(names = "--kubeconfig", paramLabel = "FILE", description = "With --context: kubeconfig file (default: $KUBECONFIG, else ~/.kube/config).")
+  private java.nio.file.Path kubeconfig;
+
+  @Option(
+      names = "--namespace",
+      paramLabel = "NS",
+      defaultValue = "kube-system",
+      description = "With --context: namespace of the meshwork chart (default: ${DEFAULT-VALUE}).")
+  private String namespace;
+
   private final Clock clock;
 
   public ClusterMeshStatusCommand() {
@@ -49,6 +69,15 @@ public final class ClusterMeshStatusCommand extends ListCommand<ClusterMeshStatu
 
   @Override
   public Integer call() {
+    if (!contexts.isEmpty()) {
+      CommandLine.ParseResult parsed = spec.commandLine().getParseResult();
+      if (parsed.hasMatchedOption("-o") || parsed.hasMatchedOption("--cluster")) {
+        throw new CommandLine.ParameterException(spec.commandLine(),
+            "-o and --cluster select the local agent's answer; with --context the status is a table of every cluster");
+      }
+      return dev.meshwork.cli.clustermesh.MeshStatus.print(
+          spec.commandLine().getOut(), contexts, kubeconfig, namespace, waitForReady ? waitTimeoutSeconds : 0, clock);
+    }
     if (!waitForReady) {
       return super.call();
     }

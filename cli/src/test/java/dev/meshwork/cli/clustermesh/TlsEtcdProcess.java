@@ -86,6 +86,10 @@ final class TlsEtcdProcess implements AutoCloseable {
     return new TlsEtcdProcess(builder.start(), clientPort, log);
   }
 
+  int clientPort() {
+    return clientPort;
+  }
+
   String endpoint() {
     return "https://127.0.0.1:" + clientPort;
   }

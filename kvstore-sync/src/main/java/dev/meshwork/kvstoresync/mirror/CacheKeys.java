@@ -3,13 +3,8 @@ package dev.meshwork.kvstoresync.mirror;
 import dev.meshwork.kvstore.key.KeyLayout;
 
 /**
- * The keys of a remote's mirror that {@link KeyLayout#cache(String)} does not build: the mirrored
- * cluster config and heartbeat, and the whole mirror prefix (for draining).
- *
- * <p>They sit beside the kinds in the remote's cache prefix, so draining one prefix removes all of
- * a remote: {@code meshwork/v1/cache/<remote>/cluster-config/<remote>} and {@code
- * meshwork/v1/cache/<remote>/heartbeat/<remote>}. ("cluster-config" and "heartbeat" are not kind
- * segments, so they cannot collide with state keys.) These belong in {@code KeyLayout}.
+ * The keys of a remote's mirror, named for the mirror's use: the whole prefix (for draining), the
+ * mirrored cluster config and heartbeat. All of them come from {@link KeyLayout#cache(String)}.
  */
 public final class CacheKeys {
   private CacheKeys() {}
@@ -21,11 +16,11 @@ public final class CacheKeys {
 
   /** {@code meshwork/v1/cache/<remote>/cluster-config/<remote>}: the remote's ClusterConfig. */
   public static String clusterConfigKey(String remote) {
-    return mirrorPrefix(remote) + "cluster-config/" + remote;
+    return KeyLayout.cache(remote).configKeyOf(remote);
   }
 
   /** {@code meshwork/v1/cache/<remote>/heartbeat/<remote>}: the remote's last heartbeat, as written there. */
   public static String heartbeatKey(String remote) {
-    return mirrorPrefix(remote) + "heartbeat/" + remote;
+    return KeyLayout.cache(remote).heartbeatKeyOf(remote);
   }
 }

@@ -38,14 +38,18 @@ public final class KeyLayout {
   private static final String SYNCED = ROOT + "synced/";
   private static final String CACHE = ROOT + "cache/";
 
-  private static final KeyLayout STATE_LAYOUT = new KeyLayout(STATE, SYNCED);
+  private static final KeyLayout STATE_LAYOUT = new KeyLayout(STATE, SYNCED, CLUSTER_CONFIG, HEARTBEAT);
 
   private final String statePrefix;
   private final String syncedPrefix;
+  private final String clusterConfigPrefix;
+  private final String heartbeatPrefix;
 
-  private KeyLayout(String statePrefix, String syncedPrefix) {
+  private KeyLayout(String statePrefix, String syncedPrefix, String clusterConfigPrefix, String heartbeatPrefix) {
     this.statePrefix = statePrefix;
     this.syncedPrefix = syncedPrefix;
+    this.clusterConfigPrefix = clusterConfigPrefix;
+    this.heartbeatPrefix = heartbeatPrefix;
   }
 
   /** The layout an operator writes: {@code meshwork/v1/state/...} and {@code meshwork/v1/synced/...}. */
@@ -62,7 +66,9 @@ public final class KeyLayout {
   public static KeyLayout cache(String remoteCluster) {
     String remote = ClusterNames.check(remoteCluster);
     String base = CACHE + remote + "/";
-    return new KeyLayout(base, base + "synced/");
+    // "cluster-config" and "heartbeat" are not kind segments, so they cannot collide with state
+    // keys, and draining the one prefix removes everything of the remote.
+    return new KeyLayout(base, base + "synced/", base + "cluster-config/", base + "heartbeat/");
   }
 
   /** The prefix of all state keys of this layout, e.g. {@code meshwork/v1/state/}. */
@@ -96,6 +102,22 @@ public final class KeyLayout {
   /** {@code meshwork/v1/heartbeat/<cluster>}. */
   public static String heartbeatKey(String cluster) {
     return HEARTBEAT + ClusterNames.check(cluster);
+  }
+
+  /**
+   * Where this layout holds {@code cluster}'s ClusterConfig: {@link #clusterConfigKey(String)} in
+   * the state layout, {@code meshwork/v1/cache/<remote>/cluster-config/<remote>} in a mirror.
+   */
+  public String configKeyOf(String cluster) {
+    return clusterConfigPrefix + ClusterNames.check(cluster);
+  }
+
+  /**
+   * Where this layout holds {@code cluster}'s heartbeat: {@link #heartbeatKey(String)} in the state
+   * layout, {@code meshwork/v1/cache/<remote>/heartbeat/<remote>} in a mirror.
+   */
+  public String heartbeatKeyOf(String cluster) {
+    return heartbeatPrefix + ClusterNames.check(cluster);
   }
 
   /** The prefix of one kind of one cluster's state, ending in {@code /}: {@code <state-prefix><kind>/<cluster>/}. */

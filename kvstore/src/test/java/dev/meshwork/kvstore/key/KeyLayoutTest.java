@@ -69,6 +69,19 @@ class KeyLayoutTest {
     assertThatThrownBy(() -> state.parse(key)).isInstanceOf(InvalidKeyException.class);
   }
 
+  @Test
+  void eachLayoutHoldsAClustersConfigAndHeartbeatInItsOwnPlace() {
+    KeyLayout cache = KeyLayout.cache("k8s-shared-cluster");
+
+    assertThat(state.configKeyOf("c1")).isEqualTo(KeyLayout.clusterConfigKey("c1")).isEqualTo("meshwork/v1/cluster-config/c1");
+    assertThat(state.heartbeatKeyOf("c1")).isEqualTo(KeyLayout.heartbeatKey("c1")).isEqualTo("meshwork/v1/heartbeat/c1");
+    assertThat(cache.configKeyOf("k8s-shared-cluster"))
+        .isEqualTo("meshwork/v1/cache/k8s-shared-cluster/cluster-config/k8s-shared-cluster");
+    assertThat(cache.heartbeatKeyOf("k8s-shared-cluster"))
+        .isEqualTo("meshwork/v1/cache/k8s-shared-cluster/heartbeat/k8s-shared-cluster");
+    assertThatThrownBy(() -> cache.configKeyOf("Not_A_Cluster")).hasMessageContaining("cluster name");
+  }
+
   @ParameterizedTest
   @ValueSource(strings = {"", "UPPER", "-leading", "trailing-", "under_score", "a-name-that-is-much-longer-than-32"})
   void rejectsBadClusterNamesNamingTheName(String name) {

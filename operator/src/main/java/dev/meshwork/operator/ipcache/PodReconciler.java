@@ -19,8 +19,10 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Reconciles one pod ({@code namespace/name}): gives it the identity of its label set and writes
- * an ipcache entry per pod IP ({@code state/ipcache/<cluster>/<ip>}). A pod that is gone, has
- * finished, has no IP yet or uses the host network releases its identity and entries.
+ * an ipcache entry per pod IP ({@code state/ipcache/<cluster>/<ip>}). A scheduled pod gets its
+ * identity before it has an IP (the agent's CNI ADD waits for it); a pod that is gone, has
+ * finished, uses the host network, or is neither scheduled nor has an IP releases its identity
+ * and entries.
  */
 public final class PodReconciler implements Reconciler {
 
@@ -44,14 +46,17 @@ public final class PodReconciler implements Reconciler {
   @Override
   public ReconcileResult reconcile(String key) throws Exception {
     Pod pod = pods.getByKey(key);
-    Set<String> ips = pod == null || !hasPodNetwork(pod) ? Set.of() : ipsOf(pod);
-    if (ips.isEmpty()) {
+    if (pod == null || !hasPodNetwork(pod) || (!isScheduled(pod) && ipsOf(pod).isEmpty())) {
       removeEntries(key, Set.of());
       identities.release(key);
       return ReconcileResult.done();
     }
+    // A scheduled pod gets its identity before it has an IP: the agent's CNI ADD, which gives the
+    // pod its IP, waits for that identity.
     int identity = identities.acquire(key, LabelSet.of(pod, cluster.name()));
-    String hostIp = pod.getStatus().getHostIP() == null ? "" : pod.getStatus().getHostIP();
+    Set<String> ips = ipsOf(pod);
+    String hostIp =
+        pod.getStatus() == null || pod.getStatus().getHostIP() == null ? "" : pod.getStatus().getHostIP();
     for (String ip : ips) {
       synchronized (podByIp) {
         podByIp.put(ip, key);
@@ -69,7 +74,9 @@ public final class PodReconciler implements Reconciler {
               .build());
     }
     removeEntries(key, ips);
-    ipsByPod.put(key, ips);
+    if (!ips.isEmpty()) {
+      ipsByPod.put(key, ips);
+    }
     return ReconcileResult.done();
   }
 
@@ -97,6 +104,10 @@ public final class PodReconciler implements Reconciler {
     }
     String phase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
     return !"Succeeded".equals(phase) && !"Failed".equals(phase);
+  }
+
+  private static boolean isScheduled(Pod pod) {
+    return pod.getSpec() != null && pod.getSpec().getNodeName() != null && !pod.getSpec().getNodeName().isBlank();
   }
 
   private static Set<String> ipsOf(Pod pod) {

@@ -146,6 +146,20 @@ class PodIdentityIT {
     assertThat(cluster.states(Kind.IPCACHE)).containsOnlyKeys("10.2.1.214");
   }
 
+  @Test
+  void aScheduledPodWithoutAnIpAlreadyHasItsIdentitySoThatTheAgentCanSetItUp() {
+    cluster.kubernetes().pods().inNamespace("testing").resource(pod("backend-new", null, null, BACKEND)).create();
+    cluster.startOperator(cluster.config());
+
+    await().atMost(WAIT).untilAsserted(() ->
+        assertThat(cluster.<Identity>states(Kind.IDENTITIES).values())
+            .singleElement()
+            .satisfies(identity -> assertThat(identity.getLabelsList()).contains("k8s:app=backend")));
+    await().atMost(WAIT).until(() ->
+        cluster.get(KeyLayout.state().syncedKey(OperatorFixture.CLUSTER, Kind.IPCACHE)).isPresent());
+    assertThat(cluster.states(Kind.IPCACHE)).isEmpty();
+  }
+
   private void createPod(String name, String ip, String hostIp, Map<String, String> labels) {
     cluster.kubernetes().pods().inNamespace("testing").resource(pod(name, ip, hostIp, labels)).create();
   }

@@ -7,6 +7,7 @@ import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import dev.meshwork.agent.KubernetesModule;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -68,8 +69,8 @@ public final class LocalServiceWatcher implements AutoCloseable {
   }
 
   public synchronized void start() {
-    services = client.services().inAnyNamespace().runnableInformer(0);
-    slices = client.discovery().v1().endpointSlices().inAnyNamespace().runnableInformer(0);
+    services = KubernetesModule.retryingForever(client.services().inAnyNamespace().runnableInformer(0));
+    slices = KubernetesModule.retryingForever(client.discovery().v1().endpointSlices().inAnyNamespace().runnableInformer(0));
     slices.addIndexers(
         Map.of(
             SLICES_BY_SERVICE,
