@@ -84,10 +84,15 @@ class CorruptRemoteDataIT {
     assertThat(agent.datapath.removals()).isEmpty();
   }
 
+  /** Waits for the whole remote state (backends, pods, node CIDRs and IPs) in the datapath. */
   DatapathSnapshot converged(InProcessAgent agent) {
     SortedSet<String> expected = Mesh.expected(shared);
-    await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20))
-        .untilAsserted(() -> assertThat(agent.datapath.backends(Mesh.FRONTEND)).isEqualTo(expected));
+    java.util.List<String> entries = shared.programmedEntries(Mesh.FRONTEND).stream()
+        .filter(e -> e.startsWith("ipcache ")).map(e -> e.substring("ipcache ".length())).toList();
+    await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20)).untilAsserted(() -> {
+      assertThat(agent.datapath.backends(Mesh.FRONTEND)).isEqualTo(expected);
+      assertThat(agent.datapath.snapshot().ipcache().keySet().stream().map(Object::toString)).containsAll(entries);
+    });
     agent.datapath.clearLog();
     return agent.datapath.snapshot();
   }

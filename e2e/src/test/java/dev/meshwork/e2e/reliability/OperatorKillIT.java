@@ -122,7 +122,7 @@ class OperatorKillIT {
         "--cluster-name=" + SHARED, "--cluster-id=2", "--kvstore-config=" + kvstoreConfig,
         "--cluster-pool-ipv4-cidr=10.2.0.0/16", "--cluster-pool-ipv4-mask-size=24", "--metrics-port=0",
         "--leader-election=false", "--heartbeat-interval=1s"),
-        Map.of("KUBECONFIG", kubeconfig.toString(), "POD_NAME", "meshwork-operator-0"), tmp)).start();
+        Map.of("KUBECONFIG", kubeconfig.toString(), "POD_NAME", "meshwork-operator-0"), logs())).start();
     InProcessAgent agent = mesh.agent(ClusterMesh.Source.DIRECT);
 
     try (Client etcd = EtcdClients.plain(List.of(URI.create(sharedEtcd.endpoint())))) {
@@ -175,6 +175,11 @@ class OperatorKillIT {
       Figures.record("OperatorKillIT", "end of churn -> etcd holds exactly the cluster's state (poll 200 ms)", converged);
       Figures.record("OperatorKillIT", "wrong deletes at a reading agent", "0 of " + agent.datapath.removals().size() + " removals");
     }
+  }
+
+  /** The operator's logs outlive the test: target/reliability-logs/OperatorKillIT-<time>/. */
+  static Path logs() throws java.io.IOException {
+    return Files.createDirectories(Path.of("target", "reliability-logs", "OperatorKillIT-" + System.currentTimeMillis()));
   }
 
   void node(int n) {

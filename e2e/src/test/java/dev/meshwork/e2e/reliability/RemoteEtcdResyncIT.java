@@ -65,11 +65,20 @@ class RemoteEtcdResyncIT {
   }
 
   void awaitConverged(InProcessAgent agent) {
+    awaitConverged(agent, List.of());
+  }
+
+  /** Exactly the remote's backends on the frontend, and exactly its pods (plus {@code morePods}) as /32 entries. */
+  void awaitConverged(InProcessAgent agent, List<String> morePods) {
     SortedSet<String> expected = Mesh.expected(shared);
-    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(20)).untilAsserted(() -> {
+    java.util.Set<String> pods = new java.util.TreeSet<>();
+    shared.podIps().forEach(ip -> pods.add(ip + "/32"));
+    morePods.forEach(ip -> pods.add(ip + "/32"));
+    await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(20)).untilAsserted(() -> {
       assertThat(agent.datapath.backends(Mesh.FRONTEND)).isEqualTo(expected);
-      assertThat(agent.datapath.snapshot().ipcache().keySet().stream().map(Object::toString).toList())
-          .containsAll(shared.podIps().stream().map(ip -> ip + "/32").toList());
+      assertThat(agent.datapath.snapshot().ipcache().keySet().stream().map(Object::toString)
+          .filter(p -> p.startsWith("10.2.") && p.endsWith("/32")).collect(java.util.stream.Collectors.toSet()))
+          .as("the remote's pods in the ipcache").isEqualTo(pods);
     });
   }
 
@@ -109,15 +118,15 @@ class RemoteEtcdResyncIT {
       long resumedAt = System.nanoTime();
       proxy.resume();
 
-      awaitConverged(agent);
-      await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(20)).untilAsserted(() ->
-          assertThat(agent.datapath.snapshot().ipcache().keySet().stream().map(Object::toString).toList())
-              .containsAll(flood.stream().map(ip -> ip + "/32").toList()));
+      awaitConverged(agent, flood);
       Duration resync = Duration.ofNanos(agent.datapath.lastAppliedNanos() - resumedAt);
       assertThat(watchLog.list.stream().map(ILoggingEvent::getFormattedMessage))
           .as("the agent's watch was cancelled for a compacted revision (compacted at %d)", compacted)
           .anyMatch(m -> m.contains(SHARED) && m.contains("relisting") && m.toLowerCase(Locale.ROOT).contains("compact"));
       assertNoWrongDeletes(agent);
+      Set<String> floodEntries = new java.util.HashSet<>();
+      flood.forEach(ip -> floodEntries.add("ipcache " + ip + "/32"));
+      assertThat(agent.datapath.removals(floodEntries::contains)).as("removals of the new pods").isEmpty();
       Figures.record("RemoteEtcdResyncIT.compaction", "watch resumed -> compacted, relisted, datapath resynced ("
           + FLOOD + " new pods + 2 replaced backends)", resync);
       Figures.record("RemoteEtcdResyncIT.compaction", "wrong deletes", "0 of " + agent.datapath.removals().size() + " removals");
