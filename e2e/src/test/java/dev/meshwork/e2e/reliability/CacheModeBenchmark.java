@@ -87,6 +87,9 @@ class CacheModeBenchmark {
       }
     } finally {
       for (EtcdExtension e : etcds) e.close();
+      try (var files = Files.walk(tmp)) {
+        files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+      }
     }
   }
 
