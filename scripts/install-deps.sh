@@ -3,7 +3,10 @@
 # exports JAVA_HOME for Java 25. Source it (`. scripts/install-deps.sh`) or run it.
 set -euo pipefail
 
-packages=(etcd-server etcd-client clang llvm libbpf-dev bpftool iproute2 nftables)
+# busybox-static: the sandbox's pods (httpd, wget, nc); podman and its runtime: the real CNI
+# client in e2e's PodmanPrivilegedIT.
+packages=(etcd-server etcd-client clang llvm libbpf-dev bpftool iproute2 nftables
+  busybox-static podman containernetworking-plugins runc conmon)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -6,6 +6,7 @@ import dev.meshwork.operator.controller.Controller;
 import dev.meshwork.operator.events.EventRecorder;
 import dev.meshwork.operator.identity.IdentityAllocator;
 import dev.meshwork.operator.identity.IdentityRegistry;
+import dev.meshwork.operator.identity.LabelSet;
 import dev.meshwork.operator.ipam.CidrPool;
 import dev.meshwork.operator.ipam.MeshNode;
 import dev.meshwork.operator.ipam.PodCidrAllocator;
@@ -39,8 +40,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Everything the leader runs against Kubernetes: the informers, the node (IPAM), service and pod
- * (identity, ipcache) controllers, and the identity garbage collector. Started once; the informers
- * sync before any worker runs, IPAM and identities are restored before their controllers start,
+ * (identity, ipcache) controllers, and the identity garbage collector. Started once; a
+ * controller's informers sync before its workers run, IPAM and identities are restored before
+ * their controllers start,
  * and each kind is declared synced to the writer once its controller has seen every object once.
  */
 public final class ActiveOperator {
@@ -56,6 +58,7 @@ public final class ActiveOperator {
   private final SharedIndexInformer<Node> nodeInformer;
   private final SharedIndexInformer<MeshNode> meshNodeInformer;
   private final SharedIndexInformer<Service> serviceInformer;
+  private final SharedIndexInformer<EndpointSlice> sliceInformer;
   private final SharedIndexInformer<Pod> podInformer;
   private final Controller nodes;
   private final Controller services;
@@ -84,7 +87,7 @@ public final class ActiveOperator {
     nodeInformer = track(client.nodes().runnableInformer(0));
     meshNodeInformer = track(client.resources(MeshNode.class).runnableInformer(0));
     serviceInformer = track(client.services().inAnyNamespace().runnableInformer(0));
-    SharedIndexInformer<EndpointSlice> sliceInformer =
+    sliceInformer =
         track(client.discovery().v1().endpointSlices().inAnyNamespace().runnableInformer(0));
     sliceInformer.addIndexers(Map.of(ServiceReconciler.SLICES_BY_SERVICE, ServiceReconciler.sliceIndex()));
     podInformer = track(client.pods().inAnyNamespace().runnableInformer(0));
@@ -152,35 +155,72 @@ public final class ActiveOperator {
   }
 
   /**
-   * Starts the informers, waits until they have synced, restores allocations, then starts the
-   * controllers. Returns once the workers run; {@link #initialSync()} completes later.
+   * Starts the informers, then each controller as soon as the informers it reads have synced:
+   * nodes (after restoring IPAM), services, and pods (after restoring and claiming identities).
+   * The nodes, whose IPAM writes to the API server are the slowest part of an initial sync, thus
+   * do not wait for the list of every pod. Returns once all workers run; {@link #initialSync()}
+   * completes later.
    */
   public void start() throws Exception {
-    List<CompletableFuture<Void>> synced = new ArrayList<>();
+    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
+    Map<SharedIndexInformer<?>, CompletableFuture<Void>> synced = new java.util.IdentityHashMap<>();
     for (SharedIndexInformer<?> informer : informers) {
-      synced.add(informer.start().toCompletableFuture());
+      synced.put(informer, informer.start().toCompletableFuture());
     }
-    CompletableFuture.allOf(synced.toArray(CompletableFuture[]::new)).get(5, TimeUnit.MINUTES);
-    log.info("informers synced for cluster {}", cluster.name());
+    CompletableFuture.allOf(nodes.initialSync(), services.initialSync(), pods.initialSync())
+        .thenRun(() -> initialSync.complete(null));
 
+    awaitSynced(synced, deadline, nodeInformer, meshNodeInformer);
     ipam.restore(meshNodeInformer.getIndexer().list());
-    identities.restore();
-
     nodes.initialSync().thenRun(() -> writer.initialSyncDone(Kind.NODES));
+    nodes.start();
+
+    awaitSynced(synced, deadline, serviceInformer, sliceInformer);
     services.initialSync().thenRun(() -> writer.initialSyncDone(Kind.SERVICES));
+    services.start();
+
+    awaitSynced(synced, deadline, podInformer);
+    log.info("informers synced for cluster {}", cluster.name());
+    identities.restore();
+    prepareIdentities();
     pods.initialSync()
         .thenRun(
             () -> {
               writer.initialSyncDone(Kind.IDENTITIES);
               writer.initialSyncDone(Kind.IPCACHE);
             });
-    CompletableFuture.allOf(nodes.initialSync(), services.initialSync(), pods.initialSync())
-        .thenRun(() -> initialSync.complete(null));
-    nodes.start();
-    services.start();
     pods.start();
     gc.scheduleWithFixedDelay(
         this::collectGarbage, gcInterval.toMillis(), gcInterval.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  private static void awaitSynced(
+      Map<SharedIndexInformer<?>, CompletableFuture<Void>> synced, long deadline, SharedIndexInformer<?>... informers)
+      throws Exception {
+    for (SharedIndexInformer<?> informer : informers) {
+      synced.get(informer).get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+    }
+  }
+
+  /**
+   * Claims the identities of the pods already known in bulk, before the pod workers start, so
+   * that they find them allocated instead of claiming one per etcd transaction. A failure here
+   * only costs time: the workers then claim one by one, with their own retries.
+   */
+  private void prepareIdentities() {
+    long start = System.nanoTime();
+    Set<LabelSet> needed = new LinkedHashSet<>();
+    for (Pod pod : podInformer.getIndexer().list()) {
+      PodReconciler.identityLabels(pod, cluster.name()).ifPresent(needed::add);
+    }
+    log.info("{} label sets of the known pods of cluster {} computed in {} ms",
+        needed.size(), cluster.name(), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
+    try {
+      identities.prepare(needed);
+    } catch (Exception e) {
+      log.warn("claiming the identities of {} label sets in bulk failed; pods will claim them one by one: {}",
+          needed.size(), e.toString());
+    }
   }
 
   /** Completes when every kind has had its initial sync handed to the writer. */

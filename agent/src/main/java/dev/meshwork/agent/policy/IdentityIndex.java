@@ -60,62 +60,101 @@ final class IdentityIndex {
     }
   }
 
-  /** Every identity the selector matches. */
+  /**
+   * Every identity the selector matches. The candidates are the smallest id set a positive
+   * requirement (In, Exists) allows, or all identities; every other requirement is then checked
+   * against the index's id sets, looked up once per requirement, so that each candidate costs one
+   * hash lookup of its (already boxed) id per requirement instead of a label lookup and string
+   * comparisons.
+   */
   Set<Integer> select(Selector selector) {
-    // The smallest candidate set any positive requirement allows; all identities otherwise.
-    Iterable<Integer> candidates = null;
-    Requirement producer = null;
+    List<Requirement> requirements = selector.requirements();
+    int producer = -1;
     int best = Integer.MAX_VALUE;
-    for (Requirement r : selector.requirements()) {
-      switch (r.operator()) {
-        case IN -> {
-          Map<String, Set<Integer>> values = byKeyValue.getOrDefault(r.key(), Map.of());
-          int size = 0;
-          for (String v : r.values()) {
-            size += values.getOrDefault(v, Set.of()).size();
-          }
-          if (size < best) {
-            best = size;
-            candidates = union(values, r);
-            producer = r;
-          }
-        }
-        case EXISTS -> {
-          Set<Integer> ids = byKey.getOrDefault(r.key(), Set.of());
-          if (ids.size() < best) {
-            best = ids.size();
-            candidates = ids;
-            producer = r;
-          }
-        }
-        default -> {}
+    for (int i = 0; i < requirements.size(); i++) {
+      Requirement r = requirements.get(i);
+      int size =
+          switch (r.operator()) {
+            case IN -> {
+              Map<String, Set<Integer>> values = byKeyValue.getOrDefault(r.key(), Map.of());
+              int total = 0;
+              for (String v : r.values()) {
+                total += values.getOrDefault(v, Set.of()).size();
+              }
+              yield total;
+            }
+            case EXISTS -> byKey.getOrDefault(r.key(), Set.of()).size();
+            default -> -1;
+          };
+      if (size >= 0 && size < best) {
+        best = size;
+        producer = i;
       }
       if (best == 0) {
         return new HashSet<>();
       }
     }
-    if (candidates == null) {
-      candidates = labels.keySet();
-    }
+    Iterable<Integer> candidates = producer < 0 ? labels.keySet() : idsOf(requirements.get(producer));
     // The candidates satisfy the requirement they came from; check only the others.
-    List<Requirement> rest = new ArrayList<>(selector.requirements());
-    rest.remove(producer);
-    Set<Integer> out = new HashSet<>();
-    for (Integer id : candidates) {
-      if (matchesAll(rest, labels.get(id))) {
-        out.add(id);
+    int checks = producer < 0 ? requirements.size() : requirements.size() - 1;
+    Check[] others = new Check[checks];
+    for (int i = 0, j = 0; i < requirements.size(); i++) {
+      if (i != producer) {
+        others[j++] = check(requirements.get(i));
       }
+    }
+    Set<Integer> out = HashSet.newHashSet(Math.min(best, labels.size()));
+    candidates:
+    for (Integer id : candidates) {
+      for (Check check : others) {
+        if (!check.holds(id)) {
+          continue candidates;
+        }
+      }
+      out.add(id);
     }
     return out;
   }
 
-  private static boolean matchesAll(List<Requirement> requirements, LabelSet set) {
-    for (int i = 0; i < requirements.size(); i++) {
-      if (!requirements.get(i).matches(set)) {
-        return false;
+  /** A requirement answered from the index: whether an id is in one of {@code sets}, or not. */
+  private record Check(List<Set<Integer>> sets, boolean negated) {
+    boolean holds(Integer id) {
+      for (int i = 0; i < sets.size(); i++) {
+        if (sets.get(i).contains(id)) {
+          return !negated;
+        }
       }
+      return negated;
     }
-    return true;
+  }
+
+  /**
+   * In: the id sets of its values; NotIn: the same, negated (an identity without the label
+   * satisfies NotIn); Exists / DoesNotExist: the ids having the key, or not.
+   */
+  private Check check(Requirement r) {
+    return switch (r.operator()) {
+      case IN, NOT_IN -> {
+        Map<String, Set<Integer>> values = byKeyValue.getOrDefault(r.key(), Map.of());
+        List<Set<Integer>> sets = new ArrayList<>(r.values().size());
+        for (String v : r.values()) {
+          Set<Integer> ids = values.get(v);
+          if (ids != null) {
+            sets.add(ids);
+          }
+        }
+        yield new Check(sets, r.operator() == Operator.NOT_IN);
+      }
+      case EXISTS -> new Check(List.of(byKey.getOrDefault(r.key(), Set.of())), false);
+      case DOES_NOT_EXIST -> new Check(List.of(byKey.getOrDefault(r.key(), Set.of())), true);
+    };
+  }
+
+  /** The ids a positive requirement allows. */
+  private Iterable<Integer> idsOf(Requirement r) {
+    return r.operator() == Operator.EXISTS
+        ? byKey.getOrDefault(r.key(), Set.of())
+        : union(byKeyValue.getOrDefault(r.key(), Map.of()), r);
   }
 
   private static Iterable<Integer> union(Map<String, Set<Integer>> values, Requirement r) {

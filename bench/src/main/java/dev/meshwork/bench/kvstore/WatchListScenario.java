@@ -1,5 +1,6 @@
 package dev.meshwork.bench.kvstore;
 
+import dev.meshwork.bench.scenario.CpuTime;
 import dev.meshwork.kvstore.codec.Codecs;
 import dev.meshwork.kvstore.etcd.EtcdClients;
 import dev.meshwork.kvstore.etcd.EtcdConnection;

@@ -13,6 +13,8 @@ import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.KeyValue;
 import io.etcd.jetcd.lease.LeaseKeepAliveResponse;
+import io.etcd.jetcd.op.Op;
+import io.etcd.jetcd.options.DeleteOption;
 import io.etcd.jetcd.options.GetOption;
 import io.etcd.jetcd.options.LeaseOption;
 import io.etcd.jetcd.options.OptionsUtil;
@@ -22,10 +24,12 @@ import io.grpc.stub.StreamObserver;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.InstantSource;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
@@ -54,6 +58,8 @@ import org.slf4j.LoggerFactory;
  *
  * <ul>
  *   <li>coalesces writes per key: only the latest desired value of a key is written;
+ *   <li>writes the keys waiting at one time together, up to 128 per etcd transaction, so that
+ *       a large initial state costs one round trip per 128 keys, not one per key;
  *   <li>paces writes ({@link Builder#writesPerSecond}) and retries a failed key with its own
  *       exponential backoff, without holding up other keys;
  *   <li>writes every key on one lease that it keeps alive, so the keys vanish when the writer
@@ -73,7 +79,12 @@ import org.slf4j.LoggerFactory;
  */
 public final class SyncStore<T extends Message> implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(SyncStore.class);
+  /** Transactions in flight at once. */
   private static final int MAX_IN_FLIGHT = 64;
+  /** Keys per transaction: etcd refuses more than --max-txn-ops (default 128) operations. */
+  static final int MAX_KEYS_PER_TXN = 128;
+  /** Bytes of keys and values per transaction, well below etcd's 1.5 MiB request limit. */
+  static final int MAX_BYTES_PER_TXN = 512 * 1024;
   private static final int LIST_PAGE = 10_000;
   private static final Duration OP_TIMEOUT = Duration.ofSeconds(15);
 
@@ -97,6 +108,8 @@ public final class SyncStore<T extends Message> implements AutoCloseable {
   private final LinkedHashSet<String> pending = new LinkedHashSet<>();
   private final Set<String> inFlight = new HashSet<>();
   private final Map<String, Integer> attempts = new HashMap<>();
+  /** When the owner last changed each key not yet taken for writing (System.nanoTime()). */
+  private final Map<String, Long> changedAt = new HashMap<>();
   private int retrying;
   private boolean syncRequested;
   private boolean cleanupDone;
@@ -109,9 +122,13 @@ public final class SyncStore<T extends Message> implements AutoCloseable {
   private final Thread worker;
   private final Counter writes;
   private final Counter errors;
+  private final Timer writeLatency;
+  /** changedAt of the keys in flight. Guarded by lock. */
+  private final Map<String, Long> batchChangedAt = new HashMap<>();
   private final AtomicLong writeCount = new AtomicLong();
   private final AtomicLong errorCount = new AtomicLong();
   private final AtomicLong resyncCount = new AtomicLong();
+  private final AtomicLong transactionCount = new AtomicLong();
   private volatile CompletableFuture<Void> canaryWritten = new CompletableFuture<>();
   private long nextPermitNanos;
 
@@ -153,6 +170,13 @@ public final class SyncStore<T extends Message> implements AutoCloseable {
         Counter.builder("meshwork.kvstore.sync.errors")
             .description("failed puts and deletes (each is retried)")
             .tag("store", name)
+            .register(registry);
+    this.writeLatency =
+        Timer.builder("meshwork.kvstore.sync.write.latency")
+            .description("from the owner's upsert or delete of a key to etcd acknowledging its write")
+            .tag("store", name)
+            .publishPercentiles(0.5, 0.9, 0.99)
+            .publishPercentileHistogram()
             .register(registry);
     Gauge.builder("meshwork.kvstore.sync.queue.depth", this, SyncStore::queueDepth)
         .description("keys waiting to be written, in flight or in backoff")
@@ -263,6 +287,11 @@ public final class SyncStore<T extends Message> implements AutoCloseable {
     return errorCount.get();
   }
 
+  /** Write transactions sent since start (each carries up to 128 puts and deletes). */
+  public long transactions() {
+    return transactionCount.get();
+  }
+
   /** How many times everything was rewritten because the etcd lost its data. */
   public long resyncs() {
     return resyncCount.get();
@@ -303,8 +332,10 @@ public final class SyncStore<T extends Message> implements AutoCloseable {
   }
 
   private void enqueue(String key) {
+    long now = System.nanoTime();
     lock.lock();
     try {
+      changedAt.putIfAbsent(key, now);
       pending.add(key);
       changed.signalAll();
     } finally {
@@ -322,10 +353,48 @@ public final class SyncStore<T extends Message> implements AutoCloseable {
     return null;
   }
 
+  /**
+   * Moves up to {@link #MAX_KEYS_PER_TXN} pending keys that are not being written (and about
+   * {@link #MAX_BYTES_PER_TXN} of values) from pending to in flight, oldest first. A key whose
+   * last write failed goes alone, so that a key etcd refuses never holds up the others. Holds
+   * lock.
+   */
+  private List<String> takeReady() {
+    List<String> batch = new ArrayList<>();
+    long bytes = 0;
+    for (var it = pending.iterator(); it.hasNext() && batch.size() < MAX_KEYS_PER_TXN; ) {
+      String key = it.next();
+      if (inFlight.contains(key)) {
+        continue;
+      }
+      boolean failedBefore = attempts.containsKey(key);
+      if (failedBefore && !batch.isEmpty()) {
+        continue;
+      }
+      byte[] value = desired.get(key);
+      long size = key.length() + (value == null ? 0 : value.length);
+      if (!batch.isEmpty() && bytes + size > MAX_BYTES_PER_TXN) {
+        break;
+      }
+      bytes += size;
+      it.remove();
+      inFlight.add(key);
+      batch.add(key);
+      Long since = changedAt.remove(key);
+      if (since != null) {
+        batchChangedAt.put(key, since);
+      }
+      if (failedBefore) {
+        break;
+      }
+    }
+    return batch;
+  }
+
   private void writeLoop() {
     try {
       while (true) {
-        String key;
+        List<String> batch;
         long lease;
         lock.lock();
         try {
@@ -335,71 +404,98 @@ public final class SyncStore<T extends Message> implements AutoCloseable {
           if (closed) {
             return;
           }
-          key = nextReady();
-          pending.remove(key);
-          inFlight.add(key);
+          batch = takeReady();
           lease = leaseId;
         } finally {
           lock.unlock();
         }
-        pace();
+        pace(batch.size());
         inFlightPermits.acquire();
-        write(key, lease);
+        write(batch, lease);
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
   }
 
-  /** Paces writes to the configured rate (this is the writer's own thread, so it may sleep). */
-  private void pace() throws InterruptedException {
+  /**
+   * Paces writes to the configured rate of keys (this is the writer's own thread, so it may
+   * sleep): a batch of n keys waits until the n keys before it have had their turn.
+   */
+  private void pace(int keys) throws InterruptedException {
     long now = System.nanoTime();
     long wait = nextPermitNanos - now;
     if (wait > 0) {
       TimeUnit.NANOSECONDS.sleep(wait);
     }
-    nextPermitNanos = Math.max(now, nextPermitNanos) + nanosPerWrite;
+    nextPermitNanos = Math.max(now, nextPermitNanos) + keys * nanosPerWrite;
   }
 
-  private void write(String key, long lease) {
-    byte[] value = desired.get(key);
+  /**
+   * Writes the keys' current desired values (put on the lease, or delete) in one transaction
+   * without conditions: one round trip and one etcd commit for the whole batch. The keys are
+   * distinct, and a key is never in two batches in flight, so order between batches does not
+   * matter.
+   */
+  private void write(List<String> batch, long lease) {
     CompletableFuture<?> op;
     try {
       Client client = connection.client();
-      ByteSequence k = bytes(key);
-      op =
-          value != null
-              ? client.getKVClient().put(k, ByteSequence.from(value),
-                  PutOption.builder().withLeaseId(lease).build())
-              : client.getKVClient().delete(k);
+      PutOption onLease = PutOption.builder().withLeaseId(lease).build();
+      Op[] ops = new Op[batch.size()];
+      for (int i = 0; i < ops.length; i++) {
+        String key = batch.get(i);
+        byte[] value = desired.get(key);
+        ops[i] =
+            value != null
+                ? Op.put(bytes(key), ByteSequence.from(value), onLease)
+                : Op.delete(bytes(key), DeleteOption.DEFAULT);
+      }
+      op = client.getKVClient().txn().Then(ops).commit();
     } catch (RuntimeException e) {
       op = CompletableFuture.failedFuture(e);
     }
     op.orTimeout(OP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
-        .whenComplete((ok, error) -> written(key, error));
+        .whenComplete((ok, error) -> written(batch, error));
   }
 
-  private void written(String key, Throwable error) {
+  private void written(List<String> batch, Throwable error) {
     inFlightPermits.release();
     boolean leaseLost = false;
     lock.lock();
     try {
-      inFlight.remove(key);
+      inFlight.removeAll(batch);
+      transactionCount.incrementAndGet();
+      long now = System.nanoTime();
       if (error == null) {
-        attempts.remove(key);
-        writeCount.incrementAndGet();
-        writes.increment();
+        for (String key : batch) {
+          attempts.remove(key);
+          Long since = batchChangedAt.remove(key);
+          if (since != null) {
+            writeLatency.record(now - since, TimeUnit.NANOSECONDS);
+          }
+        }
+        writeCount.addAndGet(batch.size());
+        writes.increment(batch.size());
       } else {
-        errorCount.incrementAndGet();
-        errors.increment();
-        int attempt = attempts.merge(key, 1, Integer::sum);
-        Duration delay = backoff.delay(attempt);
-        retrying++;
+        errorCount.addAndGet(batch.size());
+        errors.increment(batch.size());
         leaseLost = String.valueOf(error.getMessage()).contains("lease not found");
-        LOG.warn("{}: writing {} failed (attempt {}), retrying in {} ms: {}",
-            name, key, attempt, delay.toMillis(), error.toString());
-        if (!closed) {
-          control.schedule(() -> retryKey(key), delay.toMillis(), TimeUnit.MILLISECONDS);
+        for (String key : batch) {
+          Long since = batchChangedAt.remove(key);
+          if (since != null) {
+            changedAt.merge(key, since, Math::min); // a retried key's latency includes its failures
+          }
+          int attempt = attempts.merge(key, 1, Integer::sum);
+          Duration delay = backoff.delay(attempt);
+          retrying++;
+          if (key == batch.getFirst()) {
+            LOG.warn("{}: writing {} keys from {} failed (attempt {}), retrying in {} ms: {}",
+                name, batch.size(), key, attempt, delay.toMillis(), error.toString());
+          }
+          if (!closed) {
+            control.schedule(() -> retryKey(key), delay.toMillis(), TimeUnit.MILLISECONDS);
+          }
         }
       }
       changed.signalAll();
@@ -550,8 +646,10 @@ public final class SyncStore<T extends Message> implements AutoCloseable {
         boolean first = leaseId == 0 && writeCount.get() == 0 && errorCount.get() == 0;
         leaseId = grant.getID();
         if (!first) {
-          // Everything desired goes again on the new lease; the canary goes last.
+          // Everything desired goes again on the new lease; the canary goes last. Failures on
+          // the old lease say nothing about the keys, so they go in full batches again.
           pending.addAll(desired.keySet());
+          attempts.clear();
           cleanupDone = false;
           if (canaryWritten.isDone()) {
             canaryWritten = new CompletableFuture<>();

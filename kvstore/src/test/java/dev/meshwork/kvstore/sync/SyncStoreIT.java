@@ -115,6 +115,46 @@ class SyncStoreIT {
   }
 
   @Test
+  void writesAThousandKeysQueuedBeforeStartInEightTransactions() throws Exception {
+    String c = "batched";
+    store = builder(c).build();
+    for (int i = 0; i < 1000; i++) {
+      String ip = "10.0." + (i / 250) + "." + (i % 250 + 1);
+      store.upsert(layout.ipcacheKey(c, ip), entry(ip, "v1"));
+    }
+    store.start();
+    store.synced();
+    store.canaryWritten().orTimeout(20, TimeUnit.SECONDS).join();
+
+    var written = connection.client().getKVClient()
+        .get(ByteSequence.from(store.prefix(), StandardCharsets.UTF_8),
+            io.etcd.jetcd.options.GetOption.builder().isPrefix(true).build())
+        .get(10, TimeUnit.SECONDS).getKvs();
+    assertThat(written).hasSize(1000).allSatisfy(kv -> assertThat(kv.getLease()).isNotZero());
+    assertThat(store.writes()).isEqualTo(1000);
+    assertThat(store.transactions()).as("1000 keys in transactions of at most 128").isEqualTo(8);
+  }
+
+  @Test
+  void aValueTooLargeForEtcdIsRetriedAloneWhileTheOtherKeysAreWritten() {
+    String c = "oversized";
+    store = builder(c).build();
+    String huge = layout.ipcacheKey(c, "10.0.0.100");
+    // etcd refuses requests above 1.5 MiB.
+    store.upsert(huge, entry("10.0.0.100", "x".repeat(2 * 1024 * 1024)));
+    for (int i = 1; i <= 50; i++) {
+      store.upsert(layout.ipcacheKey(c, "10.0.0." + i), entry("10.0.0." + i, "v1"));
+    }
+    store.start();
+    await().atMost(WAIT).until(() -> store.errors() >= 2);
+    for (int i = 1; i <= 50; i++) {
+      assertThat(podNameIn(layout.ipcacheKey(c, "10.0.0." + i))).isEqualTo("v1");
+    }
+    assertThat(podNameIn(huge)).isEqualTo("absent");
+    assertThat(store.writes()).as("the 50 others, never held up by the refused one").isEqualTo(50);
+  }
+
+  @Test
   void coalescesWritesPerKeySoOnlyTheLatestValueIsWritten() {
     String c = "coalesce";
     store = builder(c).writesPerSecond(10).build();

@@ -29,14 +29,21 @@ import org.slf4j.MDC;
  * A controller in the strimzi / client-go style: informer events only turn into keys on a
  * de-duplicating {@link WorkQueue}; worker threads reconcile one key at a time from the informer
  * caches. Workers start only after the informers have synced, and {@link #initialSync()}
- * completes once every key present at that point has been reconciled once, which is when the
- * kind's synced canary may be written.
+ * completes once every key present at that point has been reconciled successfully once, which is
+ * when the kind's synced canary may be written.
  */
 public final class Controller {
 
   private static final Logger log = LoggerFactory.getLogger(Controller.class);
   private static final Duration RETRY_BASE = Duration.ofMillis(200);
   private static final Duration RETRY_MAX = Duration.ofSeconds(60);
+  /**
+   * Failed attempts after which a key counts as seen for the initial sync anyway. Until then a
+   * failed reconcile (an API or etcd hiccup) does not count: the kind's synced canary tells
+   * readers that keys missing now are gone, so it must not be written while one is missing only
+   * because its write failed.
+   */
+  static final int INITIAL_SYNC_ATTEMPTS = 5;
 
   private final String name;
   private final Reconciler reconciler;
@@ -74,6 +81,7 @@ public final class Controller {
             .description("Time from the Kubernetes event to the end of its reconcile")
             .tag("controller", name)
             .publishPercentiles(0.5, 0.99)
+            .publishPercentileHistogram()
             .register(registry);
     Gauge.builder("meshwork.operator.queue.depth", queue, WorkQueue::depth)
         .tag("controller", name)
@@ -108,7 +116,10 @@ public final class Controller {
     log.info("controller {} started with {} keys and {} workers", name, keys.size(), workers);
   }
 
-  /** Completes when every key that existed at start has been reconciled at least once. */
+  /**
+   * Completes when every key that existed at start has been reconciled successfully once (or has
+   * failed {@value #INITIAL_SYNC_ATTEMPTS} times).
+   */
   public CompletableFuture<Void> initialSync() {
     return initialSync;
   }
@@ -150,8 +161,10 @@ public final class Controller {
       String key = taken.key();
       MDC.put("controller", name);
       MDC.put("key", key);
+      boolean settled = false; // whether this attempt counts for the initial sync
       try {
         ReconcileResult result = reconciler.reconcile(key);
+        settled = true;
         attempts.remove(key);
         reconciled.increment();
         lag.record(System.nanoTime() - taken.queuedAtNanos(), TimeUnit.NANOSECONDS);
@@ -174,11 +187,16 @@ public final class Controller {
             e.toString(),
             e);
         queue.addAfter(key, delay);
+        if (attempt >= INITIAL_SYNC_ATTEMPTS && pendingInitial.contains(key)) {
+          // Retries go on, but one broken object must not hold back the synced canary forever.
+          settled = true;
+          log.warn("{} {}: counted as synced for the initial sync after {} failed attempts", name, key, attempt);
+        }
       } finally {
         queue.done(key);
         MDC.remove("controller");
         MDC.remove("key");
-        if (pendingInitial.remove(key) && pendingInitial.isEmpty()) {
+        if (settled && pendingInitial.remove(key) && pendingInitial.isEmpty()) {
           log.info("controller {} completed its initial sync", name);
           initialSync.complete(null);
         }

@@ -10,14 +10,17 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -99,6 +102,74 @@ public final class IdentityRegistry {
           });
     }
     log.info("restored {} identities of cluster {}", existing.size(), cluster.name());
+  }
+
+  /**
+   * Allocates the identities of label sets that pods are about to acquire (at start, those of
+   * every pod in the informer cache) in as few etcd transactions as the allocator can, so that
+   * the initial sync does not pay one round trip per label set. They count as unused until a pod
+   * acquires them, like restored ones. A label set the range has no id left for is skipped here;
+   * its pods then fail to acquire, each with the allocator's error.
+   *
+   * @return how many identities were allocated
+   */
+  public int prepare(Collection<LabelSet> labelSets) throws Exception {
+    Map<LabelSet, CompletableFuture<Integer>> mine = new LinkedHashMap<>();
+    synchronized (this) {
+      for (LabelSet labels : labelSets) {
+        if (!byLabels.containsKey(labels) && !inFlight.containsKey(labels) && !mine.containsKey(labels)) {
+          CompletableFuture<Integer> allocation = new CompletableFuture<>();
+          mine.put(labels, allocation);
+          inFlight.put(labels, allocation);
+        }
+      }
+    }
+    if (mine.isEmpty()) {
+      return 0;
+    }
+    Set<Integer> tried = new HashSet<>();
+    Map<LabelSet, Integer> ids;
+    long start = System.nanoTime();
+    try {
+      ids = allocator.allocateAll(mine.keySet(), candidate -> reserve(candidate, tried));
+    } catch (Exception | Error e) {
+      synchronized (this) {
+        mine.keySet().forEach(inFlight::remove);
+        reserved.removeAll(tried);
+      }
+      mine.values().forEach(allocation -> allocation.completeExceptionally(e));
+      throw e;
+    }
+    Instant now = clock.instant();
+    synchronized (this) {
+      ids.forEach(
+          (labels, id) -> {
+            Entry entry = new Entry(id, labels, now);
+            byLabels.put(labels, entry);
+            byId.put(id, entry);
+            writer.put(Kind.IDENTITIES, Integer.toString(id), EtcdIdentityAllocator.identity(cluster.name(), id, labels));
+          });
+      mine.keySet().forEach(inFlight::remove);
+      reserved.removeAll(tried);
+    }
+    allocated.increment(ids.size());
+    mine.forEach(
+        (labels, allocation) -> {
+          Integer id = ids.get(labels);
+          if (id != null) {
+            allocation.complete(id);
+          } else {
+            allocation.completeExceptionally(
+                new IdentitiesExhaustedException("cluster " + cluster.name() + " has no free identity for " + labels));
+          }
+        });
+    log.info("allocated {} identities of cluster {} in bulk in {} ms",
+        ids.size(), cluster.name(), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
+    if (ids.size() < mine.size()) {
+      log.error("cluster {} has no free identity left for {} label sets; their pods get none",
+          cluster.name(), mine.size() - ids.size());
+    }
+    return ids.size();
   }
 
   /**

@@ -163,7 +163,12 @@ public final class PodCidrAllocator {
     if (current == null) {
       MeshNode meshNode = newMeshNode(node);
       meshNode.getSpec().setPodCIDRs(wanted);
-      resource.resource(meshNode).create();
+      // The status goes on the object create returned (its resourceVersion guards the write):
+      // two API calls for a new node instead of create, get and update.
+      MeshNode created = resource.resource(meshNode).create();
+      setCondition(created, allocated);
+      resource.resource(created).updateStatus();
+      return;
     } else if (!wanted.equals(current.getSpec().getPodCIDRs())) {
       // edit() reads the latest version first: the informer cache may lag our own writes.
       resource.withName(name).edit(m -> {

@@ -14,6 +14,7 @@ import io.fabric8.kubernetes.client.informers.cache.Store;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -78,6 +79,16 @@ public final class PodReconciler implements Reconciler {
       ipsByPod.put(key, ips);
     }
     return ReconcileResult.done();
+  }
+
+  /**
+   * The label set whose identity {@code pod} needs, if it needs one (it has a pod-network IP and
+   * has not finished): what {@link #reconcile} acquires for it.
+   */
+  public static Optional<LabelSet> identityLabels(Pod pod, String cluster) {
+    return hasPodNetwork(pod) && !ipsOf(pod).isEmpty()
+        ? Optional.of(LabelSet.of(pod, cluster))
+        : Optional.empty();
   }
 
   /** Removes the pod's entries for IPs not in {@code keep}, unless another pod owns them now. */

@@ -38,6 +38,31 @@ class IdentityRegistryTest {
   }
 
   @Test
+  void preparedIdentitiesAreAllocatedInOneCallAndPodsThenAcquireThemWithoutAnother() throws Exception {
+    int known = registry.acquire("testing/backend-1", BACKEND);
+    int calls = allocator.calls;
+
+    assertThat(registry.prepare(List.of(BACKEND, GOLD, GOLD))).as("only GOLD is new").isEqualTo(1);
+    assertThat(allocator.calls).isEqualTo(calls + 1);
+    int gold = registry.idOf(GOLD).orElseThrow();
+    assertThat(gold).isNotEqualTo(known);
+    assertThat(writer.of(Kind.IDENTITIES)).containsKey(Integer.toString(gold));
+
+    assertThat(registry.acquire("testing/gold-1", GOLD)).isEqualTo(gold);
+    assertThat(allocator.calls).isEqualTo(calls + 1);
+  }
+
+  @Test
+  void aPreparedIdentityNoPodAcquiresIsFreedAfterTheGracePeriod() throws Exception {
+    registry.prepare(List.of(GOLD));
+    int gold = registry.idOf(GOLD).orElseThrow();
+
+    clock.advance(Duration.ofMinutes(5));
+
+    assertThat(registry.collectGarbage()).containsExactly(gold);
+  }
+
+  @Test
   void anUnusedIdentityIsFreedOnlyAfterTheGracePeriod() throws Exception {
     int old = registry.acquire("testing/backend-1", BACKEND);
     int moved = registry.acquire("testing/backend-1", GOLD);

@@ -1,6 +1,8 @@
 package dev.meshwork.operator.identity;
 
+import java.util.Collection;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.IntPredicate;
@@ -10,6 +12,8 @@ final class InMemoryIdentityAllocator implements IdentityAllocator {
 
   private final IdentityRange range;
   final Map<Integer, LabelSet> claimed = new TreeMap<>();
+  /** Calls of allocate and allocateAll from outside: the round trips an etcd would see. */
+  int calls;
 
   InMemoryIdentityAllocator(int clusterId) {
     this.range = new IdentityRange(clusterId);
@@ -24,6 +28,11 @@ final class InMemoryIdentityAllocator implements IdentityAllocator {
 
   @Override
   public synchronized int allocate(LabelSet labels, IntPredicate inUse) throws IdentitiesExhaustedException {
+    calls++;
+    return claim(labels, inUse);
+  }
+
+  private int claim(LabelSet labels, IntPredicate inUse) throws IdentitiesExhaustedException {
     for (int id = range.first(); id <= range.last(); id++) {
       if (inUse.test(id)) {
         continue;
@@ -34,6 +43,20 @@ final class InMemoryIdentityAllocator implements IdentityAllocator {
       }
     }
     throw new IdentitiesExhaustedException("no free identity");
+  }
+
+  @Override
+  public synchronized Map<LabelSet, Integer> allocateAll(Collection<LabelSet> labels, IntPredicate inUse) {
+    calls++;
+    Map<LabelSet, Integer> ids = new LinkedHashMap<>();
+    for (LabelSet set : labels) {
+      try {
+        ids.put(set, claim(set, inUse));
+      } catch (IdentitiesExhaustedException e) {
+        // left out, as the interface says
+      }
+    }
+    return ids;
   }
 
   @Override
