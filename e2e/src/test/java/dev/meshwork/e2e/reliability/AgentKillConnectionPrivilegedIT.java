@@ -1,10 +1,12 @@
 package dev.meshwork.e2e.reliability;
 
-import static dev.meshwork.e2e.reliability.ReliabilitySandbox.SHARED;
-import static dev.meshwork.e2e.reliability.ReliabilitySandbox.TEST;
+import static dev.meshwork.e2e.blog.BlogMesh.SHARED;
+import static dev.meshwork.e2e.blog.BlogMesh.TEST;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.meshwork.e2e.blog.BlogMesh;
+import dev.meshwork.e2e.blog.EchoConnection;
 import dev.meshwork.e2e.sandbox.ManagedProcess;
 import dev.meshwork.e2e.sandbox.kubelet.PodRecord;
 import dev.meshwork.testing.netns.NetworkNamespaces;
@@ -22,18 +24,20 @@ import org.junit.jupiter.api.Test;
  */
 @Tag("privileged")
 class AgentKillConnectionPrivilegedIT {
+  private static final int ECHO_PORT = 4100;
+
 
   @Test
   void establishedConnectionSurvivesASigkilledAgentAndItsRestart() throws Exception {
     NetworkNamespaces.assumeRoot();
-    try (ReliabilitySandbox mesh = ReliabilitySandbox.up()) {
-      PodRecord backend = mesh.pods(SHARED, "backend").getFirst();
-      PodRecord frontend = mesh.pods(TEST, "frontend").getFirst();
+    try (BlogMesh mesh = BlogMesh.upWithBlogManifests("mwt-rel-", 50, 100)) {
+      PodRecord backend = mesh.podRecords(SHARED, "backend").getFirst();
+      PodRecord frontend = mesh.podRecords(TEST, "frontend").getFirst();
       String node = frontend.node();
       Set<String> programmedBefore = new TreeSet<>(mesh.programmedBackendIps(node));
       ManagedProcess agent = mesh.sandbox.agent(node);
 
-      try (ReliabilitySandbox.Echo echo = ReliabilitySandbox.Echo.open(backend, frontend)) {
+      try (EchoConnection echo = EchoConnection.open(backend, frontend, ECHO_PORT)) {
         assertThat(echo.roundTrip("before", Duration.ofSeconds(10))).isEqualTo("before");
 
         long pid = agent.pid();

@@ -1,10 +1,12 @@
 package dev.meshwork.e2e.reliability;
 
-import static dev.meshwork.e2e.reliability.ReliabilitySandbox.SHARED;
-import static dev.meshwork.e2e.reliability.ReliabilitySandbox.TEST;
+import static dev.meshwork.e2e.blog.BlogMesh.SHARED;
+import static dev.meshwork.e2e.blog.BlogMesh.TEST;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.meshwork.e2e.blog.BlogMesh;
+import dev.meshwork.e2e.blog.EchoConnection;
 import dev.meshwork.e2e.sandbox.kubelet.PodRecord;
 import dev.meshwork.testing.netns.NetworkNamespaces;
 import dev.meshwork.testing.process.Command;
@@ -27,20 +29,22 @@ import org.junit.jupiter.api.Test;
  */
 @Tag("privileged")
 class UnderlayPartitionPrivilegedIT {
+  private static final int ECHO_PORT = 4100;
+
   static final Duration PARTITION = Figures.durationProperty("meshwork.reliability.partition", Duration.ofSeconds(10));
 
   @Test
   void sharedClusterCutOffFromTheUnderlayAndHealedKeepsBackendsAndTheEstablishedConnection() throws Exception {
     NetworkNamespaces.assumeRoot();
-    try (ReliabilitySandbox mesh = ReliabilitySandbox.up()) {
-      List<PodRecord> backends = mesh.pods(SHARED, "backend");
-      PodRecord frontend = mesh.pods(TEST, "frontend").getFirst();
+    try (BlogMesh mesh = BlogMesh.upWithBlogManifests("mwt-rel-", 50, 100)) {
+      List<PodRecord> backends = mesh.podRecords(SHARED, "backend");
+      PodRecord frontend = mesh.podRecords(TEST, "frontend").getFirst();
       Set<String> backendIps = new TreeSet<>();
       backends.forEach(b -> backendIps.add(b.ip()));
       assertThat(mesh.programmedBackendIps(frontend.node())).containsAll(backendIps);
 
       List<String> sharedNodes = mesh.sandbox.mesh().cluster(SHARED).nodes();
-      try (ReliabilitySandbox.Echo echo = ReliabilitySandbox.Echo.open(backends.getFirst(), frontend)) {
+      try (EchoConnection echo = EchoConnection.open(backends.getFirst(), frontend, ECHO_PORT)) {
         assertThat(echo.roundTrip("before", Duration.ofSeconds(10))).isEqualTo("before");
 
         for (String node : sharedNodes) Command.check("ip", "-n", mesh.prefix + "-" + node, "link", "set", "eth0", "down");

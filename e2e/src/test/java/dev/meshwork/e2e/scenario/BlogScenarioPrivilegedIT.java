@@ -1,10 +1,11 @@
 package dev.meshwork.e2e.scenario;
 
-import static dev.meshwork.e2e.scenario.BlogMesh.SHARED;
-import static dev.meshwork.e2e.scenario.BlogMesh.TEST;
+import static dev.meshwork.e2e.blog.BlogMesh.SHARED;
+import static dev.meshwork.e2e.blog.BlogMesh.TEST;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.meshwork.e2e.blog.BlogMesh;
 import dev.meshwork.testing.netns.NetworkNamespaces;
 import io.fabric8.kubernetes.api.model.Pod;
 import java.time.Duration;

@@ -1,24 +1,18 @@
 package dev.meshwork.e2e.scenario;
 
-import static dev.meshwork.e2e.scenario.BlogMesh.SHARED;
-import static dev.meshwork.e2e.scenario.BlogMesh.TEST;
+import static dev.meshwork.e2e.blog.BlogMesh.SHARED;
+import static dev.meshwork.e2e.blog.BlogMesh.TEST;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.meshwork.e2e.blog.BlogMesh;
+import dev.meshwork.e2e.blog.EchoConnection;
 import dev.meshwork.e2e.sandbox.kubelet.PodRecord;
 import dev.meshwork.testing.netns.NetworkNamespaces;
 import io.fabric8.kubernetes.api.model.Pod;
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -83,12 +77,13 @@ class MeshResiliencePrivilegedIT {
   @Test
   @Order(2)
   void establishedConnectionSurvivesAnAgentRestart() throws Exception {
-    try (EchoConnection connection = EchoConnection.open()) {
-      assertThat(connection.roundTrip("before the restart")).isEqualTo("before the restart");
+    PodRecord frontend = mesh.podRecords(TEST, "frontend").getFirst();
+    try (EchoConnection connection = openEchoConnection(frontend)) {
+      assertThat(connection.roundTrip("before the restart", ECHO_TIMEOUT)).isEqualTo("before the restart");
 
-      mesh.sandbox.restartAgent(connection.frontend.node());
+      mesh.sandbox.restartAgent(frontend.node());
 
-      assertThat(connection.roundTrip("after the restart")).isEqualTo("after the restart");
+      assertThat(connection.roundTrip("after the restart", ECHO_TIMEOUT)).isEqualTo("after the restart");
     }
     assertThat(mesh.request()).as("a new request after the restart").isPresent();
   }
@@ -96,11 +91,11 @@ class MeshResiliencePrivilegedIT {
   @Test
   @Order(3)
   void trafficKeepsFlowingWhileTheSharedClustersEtcdIsDown() throws Exception {
-    try (EchoConnection connection = EchoConnection.open()) {
-      assertThat(connection.roundTrip("etcd up")).isEqualTo("etcd up");
+    try (EchoConnection connection = openEchoConnection(mesh.podRecords(TEST, "frontend").getFirst())) {
+      assertThat(connection.roundTrip("etcd up", ECHO_TIMEOUT)).isEqualTo("etcd up");
       mesh.sandbox.etcd(SHARED).stop(5_000);
       try {
-        assertThat(connection.roundTrip("etcd down")).as("the established connection").isEqualTo("etcd down");
+        assertThat(connection.roundTrip("etcd down", ECHO_TIMEOUT)).as("the established connection").isEqualTo("etcd down");
         Set<String> answers = new TreeSet<>();
         for (int i = 0; i < 6; i++) {
           answers.add(mesh.request().orElseThrow(() -> new AssertionError("a new request failed while etcd is down")));
@@ -117,54 +112,13 @@ class MeshResiliencePrivilegedIT {
         .anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
   }
 
+  private static final Duration ECHO_TIMEOUT = Duration.ofSeconds(10);
+
   /**
-   * A TCP connection from a frontend pod (test cluster) straight to a backend pod's IP (shared
-   * cluster, through the tunnel), to an echo server ({@code busybox nc -ll -e cat}) of the test's
-   * own in the backend pod's namespace.
+   * A TCP connection from {@code frontend} (test cluster) straight to a backend pod's IP (shared
+   * cluster, through the tunnel), to an echo server of the test's own in the backend pod.
    */
-  private static final class EchoConnection implements AutoCloseable {
-    private static final int PORT = 4000;
-    final PodRecord frontend;
-    private final Process server;
-    private final Process client;
-    private final BufferedReader in;
-    private final OutputStream out;
-
-    private EchoConnection(PodRecord frontend, Process server, Process client) {
-      this.frontend = frontend;
-      this.server = server;
-      this.client = client;
-      this.in = new BufferedReader(new InputStreamReader(client.getInputStream(), StandardCharsets.UTF_8));
-      this.out = client.getOutputStream();
-    }
-
-    static EchoConnection open() throws IOException, InterruptedException {
-      PodRecord backend = mesh.podRecord(SHARED, mesh.podNames(SHARED, "backend").iterator().next());
-      PodRecord frontend = mesh.podRecord(TEST, mesh.podNames(TEST, "frontend").iterator().next());
-      Process server = new ProcessBuilder(List.of("ip", "netns", "exec", backend.netns(), "busybox", "nc", "-ll", "-p",
-          Integer.toString(PORT), "-e", "/bin/cat")).redirectErrorStream(true).start();
-      Thread.sleep(300);
-      Process client = new ProcessBuilder(List.of("ip", "netns", "exec", frontend.netns(), "busybox", "nc",
-          backend.ip(), Integer.toString(PORT))).redirectErrorStream(true).start();
-      return new EchoConnection(frontend, server, client);
-    }
-
-    String roundTrip(String line) throws Exception {
-      out.write((line + "\n").getBytes(StandardCharsets.UTF_8));
-      out.flush();
-      return CompletableFuture.supplyAsync(() -> {
-        try {
-          return in.readLine();
-        } catch (IOException e) {
-          throw new java.io.UncheckedIOException(e);
-        }
-      }).get(10, TimeUnit.SECONDS);
-    }
-
-    @Override
-    public void close() throws InterruptedException {
-      client.destroyForcibly().waitFor();
-      server.destroyForcibly().waitFor();
-    }
+  private static EchoConnection openEchoConnection(PodRecord frontend) throws Exception {
+    return EchoConnection.open(mesh.podRecords(SHARED, "backend").getFirst(), frontend, 4000);
   }
 }

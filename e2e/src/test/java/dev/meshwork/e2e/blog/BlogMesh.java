@@ -1,0 +1,171 @@
+package dev.meshwork.e2e.blog;
+
+import static org.awaitility.Awaitility.await;
+
+import dev.meshwork.cli.MeshworkCli;
+import dev.meshwork.cli.agent.AgentConnection;
+import dev.meshwork.datapath.IpPrefix;
+import dev.meshwork.e2e.sandbox.Manifests;
+import dev.meshwork.e2e.sandbox.MeshSpec;
+import dev.meshwork.e2e.sandbox.RunDir;
+import dev.meshwork.e2e.sandbox.Sandbox;
+import dev.meshwork.e2e.sandbox.SandboxCli;
+import dev.meshwork.e2e.sandbox.kubelet.PodRecord;
+import dev.meshwork.proto.v1.ListRequest;
+import io.fabric8.kubernetes.api.model.Pod;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.stream.Collectors;
+
+/**
+ * The blog's mesh in a sandbox of a test's own (namespaces and links {@code <prefix>-*}, an
+ * underlay /24 in 198.19.0.0/16, a run directory {@code /tmp/<prefix>}), with the blog's manifests
+ * applied: the shared cluster's two backends behind the global {@code backend-svc}, the test
+ * cluster's two frontends. Shared by the scenario and the reliability tests.
+ */
+public final class BlogMesh implements AutoCloseable {
+
+  public static final String TEST = "k8s-test-cluster";
+  public static final String SHARED = "k8s-shared-cluster";
+  public static final String NAMESPACE = "testing";
+  public static final String BACKEND_URL = "http://backend-svc.testing.svc.cluster.local";
+
+  public final Sandbox sandbox;
+  /** The prefix of this mesh's namespaces: node {@code n} lives in {@code <prefix>-n}. */
+  public final String prefix;
+  private final Path home;
+
+  private BlogMesh(Sandbox sandbox, String prefix, Path home) {
+    this.sandbox = sandbox;
+    this.prefix = prefix;
+    this.home = home;
+  }
+
+  /** The scenario tests' mesh: prefix {@code mwt-sbx-<hex>}, underlay 198.19.{100..249}.0/24. */
+  public static BlogMesh upWithBlogManifests() throws Exception {
+    return upWithBlogManifests("mwt-sbx-", 100, 250);
+  }
+
+  /**
+   * Brings the blog's mesh up and applies the blog's manifests to both clusters.
+   *
+   * @param prefixBase the namespaces' prefix before a random hex suffix, so that suites never
+   *     touch each other's namespaces
+   * @param underlayFrom the lowest third octet of the 198.19.x.0/24 underlay (inclusive)
+   * @param underlayTo the highest (exclusive)
+   */
+  public static BlogMesh upWithBlogManifests(String prefixBase, int underlayFrom, int underlayTo) throws Exception {
+    String prefix = prefixBase + HexFormat.of().toHexDigits((short) ThreadLocalRandom.current().nextInt());
+    IpPrefix underlay =
+        IpPrefix.parse("198.19." + ThreadLocalRandom.current().nextInt(underlayFrom, underlayTo) + ".0/24");
+    Path home = SandboxCli.home();
+    RunDir runDir = new RunDir(Path.of("/tmp", prefix));
+    Sandbox sandbox = Sandbox.up(MeshSpec.blog(underlay), runDir, prefix, home,
+        line -> System.out.println("sandbox " + prefix + ": " + line));
+    BlogMesh mesh = new BlogMesh(sandbox, prefix, home);
+    try {
+      mesh.apply(SHARED, "k8s-shared-cluster.yaml");
+      mesh.apply(TEST, "k8s-test-cluster.yaml");
+      await("a first answer from backend-svc").atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(500))
+          .until(() -> mesh.request().isPresent());
+      return mesh;
+    } catch (Exception | AssertionError e) {
+      mesh.close();
+      throw e;
+    }
+  }
+
+  public void apply(String cluster, String exampleFile) throws IOException {
+    Manifests.apply(sandbox.client(cluster), home.resolve("examples/blog").resolve(exampleFile));
+  }
+
+  /** One request from a frontend pod to backend-svc; the answering pod's name, or empty. */
+  public Optional<String> request() throws IOException {
+    Sandbox.ExecResult result = sandbox.exec(TEST, NAMESPACE, "frontend", Duration.ofSeconds(5),
+        "timeout", "3", "busybox", "wget", "-q", "-O", "-", BACKEND_URL);
+    return result.ok() && !result.output().isBlank() ? Optional.of(result.output().strip()) : Optional.empty();
+  }
+
+  /** Names of the pods that answered {@code count} requests (requests without answer are skipped). */
+  public Set<String> answersOf(int count) throws IOException {
+    Set<String> answers = new TreeSet<>();
+    for (int i = 0; i < count; i++) {
+      request().ifPresent(answers::add);
+    }
+    return answers;
+  }
+
+  public List<Pod> pods(String cluster, String app) {
+    return sandbox.client(cluster).pods().inNamespace(NAMESPACE).withLabel("app", app).list().getItems();
+  }
+
+  public Set<String> podNames(String cluster, String app) {
+    return pods(cluster, app).stream().map(p -> p.getMetadata().getName()).collect(Collectors.toCollection(TreeSet::new));
+  }
+
+  public PodRecord podRecord(String cluster, String name) {
+    return PodRecord.read(sandbox.runDir().pods(cluster), NAMESPACE, name)
+        .orElseThrow(() -> new AssertionError("no pod record for " + cluster + "/" + NAMESPACE + "/" + name));
+  }
+
+  /** `meshwork ARGS` against a node's agent, as the CLI prints it. */
+  public String meshwork(String node, String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    String[] full = new String[args.length + 2];
+    full[0] = "--socket";
+    full[1] = sandbox.agentSocket(node).toString();
+    System.arraycopy(args, 0, full, 2, args.length);
+    int code = MeshworkCli.commandLine(new PrintWriter(out, true), new PrintWriter(err, true)).execute(full);
+    if (code != 0) {
+      throw new AssertionError("meshwork " + String.join(" ", args) + " on " + node + " failed: " + err);
+    }
+    return out.toString();
+  }
+
+  public String nodeAddress(String node) {
+    return sandbox.mesh().nodeAddress(node);
+  }
+
+  /** The pod records of an app's pods in {@code cluster}, by name. */
+  public List<PodRecord> podRecords(String cluster, String app) {
+    return podNames(cluster, app).stream().map(name -> podRecord(cluster, name))
+        .sorted(Comparator.comparing(PodRecord::name)).toList();
+  }
+
+  /** Backend IPs in a node's agent's load-balancer entries (all services). */
+  public Set<String> programmedBackendIps(String node) {
+    try (AgentConnection connection = AgentConnection.open(sandbox.agentSocket(node))) {
+      Set<String> ips = new TreeSet<>();
+      connection.inspection().listLoadBalancerEntries(ListRequest.getDefaultInstance()).getEntriesList().stream()
+          .filter(e -> e.getSlot() > 0)
+          .forEach(e -> ips.add(e.getBackendAddress().substring(0, e.getBackendAddress().indexOf(':'))));
+      return ips;
+    }
+  }
+
+  /** True when the node's agent answers and reports every remote cluster ready. */
+  public boolean agentReady(String node) {
+    try (AgentConnection connection = AgentConnection.open(sandbox.agentSocket(node))) {
+      var remotes = connection.inspection().getClusterMeshStatus(ListRequest.getDefaultInstance()).getRemotesList();
+      return !remotes.isEmpty() && remotes.stream().allMatch(r -> r.getReady());
+    } catch (RuntimeException e) {
+      return false;
+    }
+  }
+
+  @Override
+  public void close() {
+    sandbox.close();
+  }
+}
