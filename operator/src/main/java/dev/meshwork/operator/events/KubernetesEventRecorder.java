@@ -1,5 +1,6 @@
 package dev.meshwork.operator.events;
 
+import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.EventBuilder;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.ObjectReferenceBuilder;
@@ -41,41 +42,52 @@ public final class KubernetesEventRecorder implements EventRecorder {
     if (!recorded.add(once)) {
       return;
     }
-    String namespace = meta.getNamespace() == null ? "default" : meta.getNamespace();
-    String now = Instant.now().toString();
-    var event =
-        new EventBuilder()
-            .withNewMetadata()
-            .withName(meta.getName() + "." + UUID.randomUUID().toString().substring(0, 8))
-            .withNamespace(namespace)
-            .endMetadata()
-            .withInvolvedObject(
-                new ObjectReferenceBuilder()
-                    .withApiVersion(object.getApiVersion())
-                    .withKind(object.getKind())
-                    .withName(meta.getName())
-                    .withNamespace(meta.getNamespace())
-                    .withUid(meta.getUid())
-                    .withResourceVersion(meta.getResourceVersion())
-                    .build())
-            .withType("Warning")
-            .withReason(reason)
-            .withMessage(message)
-            .withNewSource()
-            .withComponent(COMPONENT)
-            .endSource()
-            .withReportingComponent(COMPONENT)
-            .withFirstTimestamp(now)
-            .withLastTimestamp(now)
-            .withCount(1)
-            .build();
+    Event event = event(object, "Warning", COMPONENT, null, reason, message);
     try {
-      client.v1().events().inNamespace(namespace).resource(event).create();
+      client.v1().events().inNamespace(event.getMetadata().getNamespace()).resource(event).create();
     } catch (KubernetesClientException e) {
       recorded.remove(once);
       log.warn(
           "could not record event {} on {} {}: {}", reason, object.getKind(), meta.getName(), e
               .getMessage());
     }
+  }
+
+  /**
+   * A core/v1 Event about {@code object}, as kubelet and controllers write them; {@code host} may
+   * be null. Also used by the sandbox's kubelet shim (e2e), so both write the same shape.
+   */
+  public static Event event(
+      HasMetadata object, String type, String component, String host, String reason, String message) {
+    var meta = object.getMetadata();
+    String namespace = meta.getNamespace() == null ? "default" : meta.getNamespace();
+    String now = Instant.now().toString();
+    return new EventBuilder()
+        .withNewMetadata()
+        .withName(meta.getName() + "." + UUID.randomUUID().toString().replace("-", "").substring(0, 16))
+        .withNamespace(namespace)
+        .endMetadata()
+        .withInvolvedObject(
+            new ObjectReferenceBuilder()
+                .withApiVersion(object.getApiVersion())
+                .withKind(object.getKind())
+                .withName(meta.getName())
+                .withNamespace(meta.getNamespace())
+                .withUid(meta.getUid())
+                .withResourceVersion(meta.getResourceVersion())
+                .build())
+        .withType(type)
+        .withReason(reason)
+        .withMessage(message)
+        .withNewSource()
+        .withComponent(component)
+        .withHost(host)
+        .endSource()
+        .withReportingComponent(component)
+        .withReportingInstance(host)
+        .withFirstTimestamp(now)
+        .withLastTimestamp(now)
+        .withCount(1)
+        .build();
   }
 }
