@@ -9,8 +9,7 @@ import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
-import java.util.Map;
+import java.util.List;
 import java.util.Optional;
 import javax.inject.Singleton;
 import org.slf4j.Logger;
@@ -48,25 +47,32 @@ public final class KubernetesModule {
   @Singleton
   static Optional<KubernetesClient> kubernetes(AgentConfig config) {
     // The settings that use the API, in the order their name is given in an error.
-    Map<String, String> wanted = new LinkedHashMap<>();
-    wanted.put("policy-enforcement", config.policyEnforcement().name());
-    wanted.put("local-services", config.localServices().name());
-    wanted.put("endpoint-manager", config.endpoints().management().name());
-    for (Map.Entry<String, String> setting : wanted.entrySet()) {
-      if (setting.getValue().equals("ENABLED")) {
-        return Optional.of(connect(setting.getKey()));
-      }
+    List<ApiUse> uses =
+        List.of(
+            new ApiUse(
+                "policy-enforcement",
+                config.policyEnforcement() == AgentConfig.PolicyEnforcement.ENABLED,
+                config.policyEnforcement() == AgentConfig.PolicyEnforcement.AUTO),
+            new ApiUse(
+                "local-services",
+                config.localServices() == AgentConfig.LocalServices.ENABLED,
+                config.localServices() == AgentConfig.LocalServices.AUTO),
+            new ApiUse(
+                "endpoint-manager",
+                config.endpoints().management() == AgentConfig.EndpointManagement.ENABLED,
+                config.endpoints().management() == AgentConfig.EndpointManagement.AUTO));
+    Optional<ApiUse> required = uses.stream().filter(ApiUse::required).findFirst();
+    if (required.isPresent()) {
+      return Optional.of(connect(required.get().setting()));
     }
     if (!apiConfigured()) {
       return Optional.empty();
     }
-    for (Map.Entry<String, String> setting : wanted.entrySet()) {
-      if (setting.getValue().equals("AUTO")) {
-        return Optional.of(connect(setting.getKey()));
-      }
-    }
-    return Optional.empty();
+    return uses.stream().filter(ApiUse::automatic).findFirst().map(use -> connect(use.setting()));
   }
+
+  /** One setting that uses the API: {@code enabled} (required) or {@code auto} (when configured). */
+  private record ApiUse(String setting, boolean required, boolean automatic) {}
 
   /** A service account mounted in the pod, or a kubeconfig file, as fabric8 would find them. */
   static boolean apiConfigured() {
