@@ -6,12 +6,12 @@ import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * Network namespaces {@code mwb-<random>-<role>} for the scenario benchmarks (root only): nodes,
+ * Network namespaces {@code mwd-<random>-<role>} for the scenario benchmarks (root only): nodes,
  * pods wired to a node by a veth pair the way the agent wires them, and processes run inside them.
  * {@link #close()} stops the processes and deletes every namespace it created.
  */
 final class ScratchNetwork implements AutoCloseable {
-  private final String prefix = "mwb-" + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x10000, 0xfffff));
+  private final String prefix = "mwd-" + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x10000, 0xfffff));
   private final List<String> namespaces = new ArrayList<>();
   private final List<Process> processes = new ArrayList<>();
 

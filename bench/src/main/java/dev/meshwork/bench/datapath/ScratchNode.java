@@ -9,12 +9,12 @@ import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * A throwaway node for benchmarks (root only): a network namespace {@code mwb-<random>} and a
+ * A throwaway node for benchmarks (root only): a network namespace {@code mwd-<random>} and a
  * private bpffs mount under /tmp, both removed on close; nothing touches the host's network or
  * /sys/fs/bpf.
  */
 final class ScratchNode implements AutoCloseable {
-  private final String netns = "mwb-" + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x10000, 0xfffff));
+  private final String netns = "mwd-" + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x10000, 0xfffff));
   private final Path bpffs = Path.of("/tmp", netns + "-bpffs");
   final BpfDatapath datapath;
 

@@ -21,7 +21,7 @@ import java.util.List;
  * Cross-node TCP throughput pod → pod through the VXLAN tunnel: with our eBPF programs (external
  * VXLAN device, identity in the VNI) and, beside it, plain kernel VXLAN routing without any
  * program (a VNI-42 device per node with a static remote, routes through the node's stack). Two
- * node namespaces on an underlay veth (198.18.0.1/.2), one pod each, pod MTU 1450 (underlay 1500
+ * node namespaces on an underlay veth (198.18.230.1/.2), one pod each, pod MTU 1450 (underlay 1500
  * minus the 50 bytes of VXLAN). Needs root; everything is removed afterwards.
  *
  * <p>Run: {@code java --enable-native-access=ALL-UNNAMED -cp ... dev.meshwork.bench.datapath.TunnelThroughputScenario [seconds]}
@@ -49,8 +49,8 @@ public final class TunnelThroughputScenario {
     String node1 = network.namespace("n1");
     String node2 = network.namespace("n2");
     network.exec(node1, "ip", "link", "add", "ul0", "type", "veth", "peer", "name", "ul0", "netns", node2);
-    network.exec(node1, "ip", "addr", "add", "198.18.0.1/24", "dev", "ul0");
-    network.exec(node2, "ip", "addr", "add", "198.18.0.2/24", "dev", "ul0");
+    network.exec(node1, "ip", "addr", "add", "198.18.230.1/24", "dev", "ul0");
+    network.exec(node2, "ip", "addr", "add", "198.18.230.2/24", "dev", "ul0");
     network.exec(node1, "ip", "link", "set", "ul0", "up");
     network.exec(node2, "ip", "link", "set", "ul0", "up");
     String pod1 = network.pod("a", node1, "10.1.1.5", 1450);
@@ -61,8 +61,8 @@ public final class TunnelThroughputScenario {
       if (mode.equals("ebpf")) {
         Files.createDirectories(bpffs);
         ScratchNode.run("mount", "-t", "bpf", "bpf", bpffs.toString());
-        int n1 = Ipv4.parse("198.18.0.1");
-        int n2 = Ipv4.parse("198.18.0.2");
+        int n1 = Ipv4.parse("198.18.230.1");
+        int n2 = Ipv4.parse("198.18.230.2");
         for (String[] node : new String[][] {{"n1", node1, "lxc-a", "10.1.1.5"}, {"n2", node2, "lxc-b", "10.2.0.7"}}) {
           BpfDatapath dp = BpfDatapath.open(BpfDatapathConfig.forNode(node[0])
               .withBpffsRoot(bpffs.resolve("meshwork"))
@@ -77,8 +77,8 @@ public final class TunnelThroughputScenario {
               .build());
         }
       } else {
-        String[][] nodes = {{node1, "198.18.0.1", "198.18.0.2", "10.255.0.1", "10.255.0.2", "10.2.0.0/24", "lxc-a", "10.1.1.5"},
-            {node2, "198.18.0.2", "198.18.0.1", "10.255.0.2", "10.255.0.1", "10.1.1.0/24", "lxc-b", "10.2.0.7"}};
+        String[][] nodes = {{node1, "198.18.230.1", "198.18.230.2", "10.255.0.1", "10.255.0.2", "10.2.0.0/24", "lxc-a", "10.1.1.5"},
+            {node2, "198.18.230.2", "198.18.230.1", "10.255.0.2", "10.255.0.1", "10.1.1.0/24", "lxc-b", "10.2.0.7"}};
         for (String[] n : nodes) {
           network.exec(n[0], "sysctl", "-q", "-w", "net.ipv4.ip_forward=1");
           network.exec(n[0], "ip", "link", "add", "vx0", "type", "vxlan", "id", "42", "dstport", "8472", "local", n[1], "remote", n[2]);

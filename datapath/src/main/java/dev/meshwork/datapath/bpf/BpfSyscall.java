@@ -20,7 +20,7 @@ import java.nio.charset.StandardCharsets;
  * union bpf_attr} buffer, so a map update allocates nothing on the Java heap.
  *
  * <p>Only the commands the agent needs: map create, lookup, update, delete, next key, the batch
- * operations, pin/get of bpffs objects and map info. Programs are loaded by {@code bpftool}.
+ * operations, pin/get of bpffs objects, map info, and run-time statistics for benchmarks. Programs are loaded by {@code bpftool}.
  */
 public final class BpfSyscall {
   private static final long SYS_BPF = 321; // x86_64
@@ -37,6 +37,8 @@ public final class BpfSyscall {
   static final int BPF_OBJ_GET_INFO_BY_FD = 15;
   static final int BPF_MAP_UPDATE_BATCH = 26;
   static final int BPF_MAP_DELETE_BATCH = 27;
+  static final int BPF_ENABLE_STATS = 32;
+  static final int BPF_STATS_RUN_TIME = 0;
 
   /** Update flags. */
   public static final long BPF_ANY = 0;
@@ -254,6 +256,18 @@ public final class BpfSyscall {
     long r = bpf(cmd, a);
     processed[0] = a.get(JAVA_INT, Attr.BATCH_COUNT);
     return (int) Math.min(0, r);
+  }
+
+  /**
+   * BPF_ENABLE_STATS for run time: the kernel counts run_time_ns and run_cnt of every program
+   * while the returned fd is open (benchmarks; it costs two clock reads per program run).
+   */
+  public static int enableRunTimeStats() throws BpfException {
+    MemorySegment a = attr();
+    a.set(JAVA_INT, 0, BPF_STATS_RUN_TIME);
+    long r = bpf(BPF_ENABLE_STATS, a);
+    if (r < 0) throw new BpfException("BPF_ENABLE_STATS (run time)", (int) -r);
+    return (int) r;
   }
 
   /** Closes a file descriptor this process owns. */
