@@ -22,22 +22,36 @@ import java.util.List;
  * VXLAN device, identity in the VNI) and, beside it, plain kernel VXLAN routing without any
  * program (a VNI-42 device per node with a static remote, routes through the node's stack). Two
  * node namespaces on an underlay veth (198.18.230.1/.2), one pod each, pod MTU 1450 (underlay 1500
- * minus the 50 bytes of VXLAN). Needs root; everything is removed afterwards.
+ * minus the 50 bytes of VXLAN). Runs {@code pairs} transfers of each mode, alternating, each in
+ * fresh nodes, and prints the medians. Needs root; everything is removed afterwards.
  *
- * <p>Run: {@code java --enable-native-access=ALL-UNNAMED -cp ... dev.meshwork.bench.datapath.TunnelThroughputScenario [seconds]}
+ * <p>Run: {@code java --enable-native-access=ALL-UNNAMED -cp ... dev.meshwork.bench.datapath.TunnelThroughputScenario [seconds] [pairs]}
  */
 public final class TunnelThroughputScenario {
   private final ScratchNetwork network = new ScratchNetwork();
 
   public static void main(String[] args) throws Exception {
     double seconds = args.length > 0 ? Double.parseDouble(args[0]) : 5;
-    for (String mode : new String[] {"ebpf", "vxlan-routing", "ebpf", "vxlan-routing"}) {
-      TunnelThroughputScenario s = new TunnelThroughputScenario();
-      try {
-        System.out.printf("%-14s %.2f Gbit/s%n", mode, s.run(mode, seconds));
-      } finally {
-        s.cleanUp();
-      }
+    int pairs = args.length > 1 ? Integer.parseInt(args[1]) : 2;
+    double[] ebpf = new double[pairs];
+    double[] routing = new double[pairs];
+    for (int i = 0; i < pairs; i++) {
+      ebpf[i] = measure("ebpf", seconds);
+      routing[i] = measure("vxlan-routing", seconds);
+    }
+    System.out.printf("median of %d: ebpf %.2f Gbit/s, vxlan-routing %.2f Gbit/s, ratio of medians %.2f%n", pairs,
+        RoundStatistics.median(ebpf), RoundStatistics.median(routing), RoundStatistics.median(ebpf) / RoundStatistics.median(routing));
+  }
+
+  /** One transfer in a fresh pair of nodes, printed and returned in Gbit/s. */
+  private static double measure(String mode, double seconds) throws Exception {
+    TunnelThroughputScenario s = new TunnelThroughputScenario();
+    try {
+      double gbits = s.run(mode, seconds);
+      System.out.printf("%-14s %.2f Gbit/s%n", mode, gbits);
+      return gbits;
+    } finally {
+      s.cleanUp();
     }
   }
 
