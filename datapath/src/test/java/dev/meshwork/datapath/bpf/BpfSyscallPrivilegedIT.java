@@ -7,6 +7,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -133,5 +136,14 @@ class BpfSyscallPrivilegedIT {
     assertThatThrownBy(() -> BpfSyscall.objGet(bpffs.root().resolve("nothing").toString()))
         .hasMessageContaining("BPF_OBJ_GET of " + bpffs.root().resolve("nothing"))
         .hasMessageContaining("ENOENT");
+  }
+
+  @Test
+  void enablesRunTimeStatsThroughABpfStatsFdThatTheCallerCloses() throws Exception {
+    int fd = BpfSyscall.enableRunTimeStats();
+    Path link = Path.of("/proc/self/fd/" + fd);
+    assertThat(Files.readSymbolicLink(link)).hasToString("anon_inode:bpf-stats");
+    BpfSyscall.close(fd);
+    assertThat(Files.exists(link, LinkOption.NOFOLLOW_LINKS)).isFalse();
   }
 }
