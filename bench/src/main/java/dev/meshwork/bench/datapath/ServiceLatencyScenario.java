@@ -121,7 +121,8 @@ public final class ServiceLatencyScenario {
     String loadBefore = Files.readString(Path.of("/proc/loadavg")).trim();
     try (ProgramRunTime runTime = new ProgramRunTime()) {
       for (int round = -WARMUP_ROUNDS; round < rounds; round++) {
-        List<Integer> sequence = new ArrayList<>(List.of(0, 1, 2, 3, 4, 5));
+        List<Integer> sequence = new ArrayList<>();
+        for (int i = 0; i < configurations.size(); i++) sequence.add(i);
         Collections.shuffle(sequence, order);
         List<ProgramRunTime.Sample> before = new ArrayList<>();
         for (Configuration c : configurations) before.add(c.programs().isEmpty() ? null : runTime.read(c.programs()));
