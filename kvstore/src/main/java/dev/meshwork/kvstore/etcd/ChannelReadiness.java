@@ -91,22 +91,25 @@ public final class ChannelReadiness {
    * Runs {@code action} once, as soon as the channel has become READY more than {@code seen}
    * times: at once (in this thread) if it already has, otherwise in a gRPC thread when it
    * connects. Pass the {@link #readyCount()} read before the call that failed, so a reconnect
-   * between that call and this registration is not missed. The action should only hand work to
-   * the caller's own thread.
+   * between that call and this registration is not missed. It also runs when the channel shuts
+   * down (its client was closed, or replaced by a {@link ReloadingEtcdConnection}): the caller then
+   * retries with its connection's current client rather than waiting for a channel that is gone.
+   * The action should only hand work to the caller's own thread.
    *
    * @return a handle that cancels the action if it has not run
    */
   public Wakeup onReadyAfter(long seen, Runnable action) {
     Waiter waiter = new Waiter(seen, action);
     synchronized (lock) {
-      if (channel != null && readyCount <= seen) {
+      if (channel == null || lastState == ConnectivityState.SHUTDOWN) {
+        return waiter; // never signals: the caller's backoff decides
+      }
+      if (readyCount <= seen) {
         waiters.add(waiter);
         return waiter;
       }
     }
-    if (channel != null) {
-      run(waiter);
-    }
+    run(waiter);
     return waiter;
   }
 
@@ -164,6 +167,7 @@ public final class ChannelReadiness {
         resets = TIMER.scheduleWithFixedDelay(this::resetWhileFailing, millis, millis, TimeUnit.MILLISECONDS);
       }
       if (state == ConnectivityState.SHUTDOWN) {
+        due.addAll(waiters);
         waiters.clear();
         stopResets();
       }

@@ -136,6 +136,19 @@ class EtcdOutageRecoveryIT {
   }
 
   @Test
+  void aWaiterRunsWhenItsClientIsClosedSoTheStoreMovesToTheConnectionsNextClient() throws Exception {
+    Client client = EtcdClients.plain(endpoints());
+    client.getKVClient().put(bytes("closing"), bytes("v")).get(10, TimeUnit.SECONDS);
+    ChannelReadiness readiness = ChannelReadiness.of(client);
+    AtomicBoolean woken = new AtomicBoolean();
+    readiness.onReadyAfter(readiness.readyCount(), () -> woken.set(true));
+
+    client.close();
+
+    await().atMost(WAIT).untilTrue(woken);
+  }
+
+  @Test
   void aClientNotBuiltByEtcdClientsHasAReadinessThatNeverSignals() {
     try (Client plain = Client.builder().endpoints(etcd.endpoint()).build()) {
       ChannelReadiness readiness = ChannelReadiness.of(plain);
