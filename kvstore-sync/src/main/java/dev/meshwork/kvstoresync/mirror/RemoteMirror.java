@@ -287,7 +287,10 @@ public final class RemoteMirror implements AutoCloseable {
         .backoff(settings.retry())
         .name("mirror " + remote + " " + kind.segment())
         .build();
-    WatchStore<T> watch = WatchStore.builder(remoteConnection, KeyLayout.state().prefix(kind, remote), codec,
+    // The whole kind, not only the remote's folder: a key another cluster's folder holds in the
+    // remote's etcd is then seen, rejected by the validator and counted, as in direct mode. It
+    // costs nothing extra, since a cluster's etcd holds only its own state.
+    WatchStore<T> watch = WatchStore.builder(remoteConnection, KeyLayout.state().kindPrefix(kind), codec,
             new WatchHandler<T>() {
               @Override
               public void onUpsert(String key, T value) {

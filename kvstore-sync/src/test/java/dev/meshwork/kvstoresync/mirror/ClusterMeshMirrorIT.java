@@ -381,12 +381,16 @@ class ClusterMeshMirrorIT {
     westEtcd.put(KeyLayout.state().identityKey("west", 2L << 16 | 300),
         Codecs.IDENTITY.encode(dev.meshwork.proto.v1.Identity.newBuilder().setId(2 << 16 | 300).setCluster("west").build()));
     westEtcd.put(KeyLayout.state().prefix(Kind.NODES, "west") + "a/b", "x");
+    // In west's etcd but in east's folder: read (the mirror watches the whole kind), refused, counted.
+    westEtcd.put(KeyLayout.state().nodeKey("east", "planted"),
+        Codecs.NODE.encode(Node.newBuilder().setCluster("east").setName("planted").setClusterId(2).build()));
     west.writeConfigFile(configDir);
     startMirror();
 
     await().atMost(Duration.ofSeconds(20)).until(() -> mirror.status("west").map(RemoteStatus::ready).orElse(false));
     RemoteStatus status = mirror.status("west").orElseThrow();
-    assertThat(status.skipped()).containsEntry(Kind.NODES, 3L).containsEntry(Kind.IDENTITIES, 1L);
+    assertThat(status.skipped()).containsEntry(Kind.NODES, 4L).containsEntry(Kind.IDENTITIES, 1L);
     assertThat(cachedState("west")).isEqualTo(inCache("west", good));
+    assertThat(list(KeyLayout.cache("west").prefix(Kind.NODES, "east"))).as("east's folder in west's mirror").isEmpty();
   }
 }

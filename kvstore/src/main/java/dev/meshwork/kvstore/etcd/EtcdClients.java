@@ -1,20 +1,41 @@
 package dev.meshwork.kvstore.etcd;
 
+import io.etcd.jetcd.Auth;
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.ClientBuilder;
+import io.etcd.jetcd.Cluster;
+import io.etcd.jetcd.Election;
+import io.etcd.jetcd.KV;
+import io.etcd.jetcd.Lease;
+import io.etcd.jetcd.Lock;
+import io.etcd.jetcd.Maintenance;
+import io.etcd.jetcd.Watch;
+import io.grpc.ManagedChannel;
 import io.grpc.netty.GrpcSslContexts;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import java.io.IOException;
+import java.lang.reflect.Field;
+import java.lang.reflect.Method;
 import java.net.URI;
 import java.nio.file.Path;
 import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.List;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** Builds jetcd clients from a {@link RemoteClusterConfig} (plain or mutual TLS from PEM files). */
+/**
+ * Builds jetcd clients from a {@link RemoteClusterConfig} (plain or mutual TLS from PEM files).
+ *
+ * <p>Every client it builds has its gRPC channel followed by a {@link ChannelReadiness}: a
+ * returning etcd is reconnected to within about a second, and the stores are told so.
+ */
 public final class EtcdClients {
+  private static final Logger LOG = LoggerFactory.getLogger(EtcdClients.class);
+
   private EtcdClients() {}
 
   /**
@@ -30,7 +51,7 @@ public final class EtcdClients {
 
   /** A plain-text client for {@code endpoints} (tests, local sandbox). */
   public static Client plain(List<URI> endpoints) {
-    return builder(endpoints).build();
+    return followed(endpoints, builder(endpoints).build());
   }
 
   static Client build(String cluster, List<URI> endpoints, TlsSettings tls, Path source) {
@@ -40,7 +61,7 @@ public final class EtcdClients {
       // The certificates name the cluster's etcd, not the address we dial.
       builder.authority(endpoints.getFirst().getHost());
     }
-    return builder.build();
+    return followed(endpoints, builder.build());
   }
 
   private static ClientBuilder builder(List<URI> endpoints) {
@@ -79,6 +100,81 @@ public final class EtcdClients {
       return builder.build();
     } catch (IOException e) {
       throw new InvalidConfigException(where + e.getMessage(), e);
+    }
+  }
+
+  private static Client followed(List<URI> endpoints, Client client) {
+    String name = "etcd " + endpoints.stream().map(URI::toString).collect(Collectors.joining(","));
+    ManagedChannel channel = channelOf(client);
+    return new FollowedClient(
+        client, channel == null ? ChannelReadiness.none() : ChannelReadiness.follow(name, channel));
+  }
+
+  /**
+   * The gRPC channel inside a jetcd 0.8 client. jetcd offers no public way to reach it or to set
+   * its reconnect backoff, so this reads its private connection manager; null (and a warning) if
+   * a jetcd upgrade moved it, and then the stores fall back on their own retry backoff.
+   */
+  private static ManagedChannel channelOf(Client client) {
+    try {
+      Field managerField = client.getClass().getDeclaredField("connectionManager");
+      managerField.setAccessible(true);
+      Object manager = managerField.get(client);
+      Method getChannel = manager.getClass().getDeclaredMethod("getChannel");
+      getChannel.setAccessible(true);
+      return (ManagedChannel) getChannel.invoke(manager);
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      LOG.warn("cannot reach the gRPC channel of jetcd's {} ({}): a returning etcd is noticed only"
+          + " after gRPC's own reconnect backoff (up to 120 s)", client.getClass().getName(), e.toString());
+      return null;
+    }
+  }
+
+  /** A jetcd client together with the readiness of its channel; closing it closes the client. */
+  record FollowedClient(Client client, ChannelReadiness readiness) implements Client {
+    @Override
+    public Auth getAuthClient() {
+      return client.getAuthClient();
+    }
+
+    @Override
+    public KV getKVClient() {
+      return client.getKVClient();
+    }
+
+    @Override
+    public Cluster getClusterClient() {
+      return client.getClusterClient();
+    }
+
+    @Override
+    public Maintenance getMaintenanceClient() {
+      return client.getMaintenanceClient();
+    }
+
+    @Override
+    public Lease getLeaseClient() {
+      return client.getLeaseClient();
+    }
+
+    @Override
+    public Watch getWatchClient() {
+      return client.getWatchClient();
+    }
+
+    @Override
+    public Lock getLockClient() {
+      return client.getLockClient();
+    }
+
+    @Override
+    public Election getElectionClient() {
+      return client.getElectionClient();
+    }
+
+    @Override
+    public void close() {
+      client.close(); // shuts the channel down, which ends its readiness
     }
   }
 }

@@ -10,6 +10,11 @@ import java.util.Objects;
  * ReloadingEtcdConnection#client()} rebuilds the jetcd client when the PEM files changed, and
  * WatchStore / SyncStore call {@link #client()} again after every error. Calls on a client that
  * has been replaced fail with a closed-client error, which the stores treat like any other error.
+ *
+ * <p>The stores learn that etcd is reachable again from the client they used: {@link
+ * ChannelReadiness#of} the client of each attempt (every client {@link EtcdClients} builds has
+ * one). So a connection that only hands out clients, like those wrapping another, needs nothing
+ * more for that.
  */
 public interface EtcdConnection extends AutoCloseable {
 

@@ -120,6 +120,11 @@ public final class KeyLayout {
     return heartbeatPrefix + ClusterNames.check(cluster);
   }
 
+  /** The prefix of one kind of every cluster's state, ending in {@code /}: {@code <state-prefix><kind>/}. */
+  public String kindPrefix(Kind kind) {
+    return statePrefix + Objects.requireNonNull(kind, "kind").segment() + "/";
+  }
+
   /** The prefix of one kind of one cluster's state, ending in {@code /}: {@code <state-prefix><kind>/<cluster>/}. */
   public String prefix(Kind kind, String cluster) {
     Objects.requireNonNull(kind, "kind");

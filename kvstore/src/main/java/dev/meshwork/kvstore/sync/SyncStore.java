@@ -4,6 +4,7 @@ import com.google.protobuf.Message;
 import dev.meshwork.common.backoff.Backoff;
 import dev.meshwork.kvstore.codec.Codec;
 import dev.meshwork.kvstore.codec.Codecs;
+import dev.meshwork.kvstore.etcd.ChannelReadiness;
 import dev.meshwork.kvstore.etcd.EtcdConnection;
 import dev.meshwork.kvstore.key.KeyLayout;
 import dev.meshwork.kvstore.key.Kind;
@@ -40,6 +41,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -61,7 +63,9 @@ import org.slf4j.LoggerFactory;
  *   <li>writes the keys waiting at one time together, up to 128 per etcd transaction, so that
  *       a large initial state costs one round trip per 128 keys, not one per key;
  *   <li>paces writes ({@link Builder#writesPerSecond}) and retries a failed key with its own
- *       exponential backoff, without holding up other keys;
+ *       exponential backoff, without holding up other keys; when the connection to etcd comes
+ *       back ({@link ChannelReadiness}), every key in backoff is retried at once and the lease is
+ *       checked, instead of waiting out backoffs that grew during the outage;
  *   <li>writes every key on one lease that it keeps alive, so the keys vanish when the writer
  *       dies;
  *   <li>after {@link #synced()} and once everything desired is written, deletes keys under its
@@ -108,9 +112,12 @@ public final class SyncStore<T extends Message> implements AutoCloseable {
   private final LinkedHashSet<String> pending = new LinkedHashSet<>();
   private final Set<String> inFlight = new HashSet<>();
   private final Map<String, Integer> attempts = new HashMap<>();
+  /** Keys waiting for a retry, with the attempt their retry timer is for. */
+  private final Map<String, Integer> backingOff = new HashMap<>();
+  /** Retries everything in backoff when the connection comes back; null if none is registered. */
+  private ChannelReadiness.Wakeup wakeup;
   /** When the owner last changed each key not yet taken for writing (System.nanoTime()). */
   private final Map<String, Long> changedAt = new HashMap<>();
-  private int retrying;
   private boolean syncRequested;
   private boolean cleanupDone;
   private boolean finishing;
@@ -271,7 +278,7 @@ public final class SyncStore<T extends Message> implements AutoCloseable {
   public int queueDepth() {
     lock.lock();
     try {
-      return pending.size() + inFlight.size() + retrying;
+      return pending.size() + inFlight.size() + backingOff.size();
     } finally {
       lock.unlock();
     }
@@ -303,6 +310,9 @@ public final class SyncStore<T extends Message> implements AutoCloseable {
     lock.lock();
     try {
       closed = true;
+      if (wakeup != null) {
+        wakeup.cancel();
+      }
       changed.signalAll();
     } finally {
       lock.unlock();
@@ -439,8 +449,12 @@ public final class SyncStore<T extends Message> implements AutoCloseable {
    */
   private void write(List<String> batch, long lease) {
     CompletableFuture<?> op;
+    ChannelReadiness readiness = ChannelReadiness.none();
+    long readySeen = 0;
     try {
       Client client = connection.client();
+      readiness = ChannelReadiness.of(client);
+      readySeen = readiness.readyCount();
       PutOption onLease = PutOption.builder().withLeaseId(lease).build();
       Op[] ops = new Op[batch.size()];
       for (int i = 0; i < ops.length; i++) {
@@ -455,11 +469,13 @@ public final class SyncStore<T extends Message> implements AutoCloseable {
     } catch (RuntimeException e) {
       op = CompletableFuture.failedFuture(e);
     }
+    ChannelReadiness usedReadiness = readiness;
+    long usedReadySeen = readySeen;
     op.orTimeout(OP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
-        .whenComplete((ok, error) -> written(batch, error));
+        .whenComplete((ok, error) -> written(batch, error, usedReadiness, usedReadySeen));
   }
 
-  private void written(List<String> batch, Throwable error) {
+  private void written(List<String> batch, Throwable error, ChannelReadiness readiness, long readySeen) {
     inFlightPermits.release();
     boolean leaseLost = false;
     lock.lock();
@@ -488,15 +504,16 @@ public final class SyncStore<T extends Message> implements AutoCloseable {
           }
           int attempt = attempts.merge(key, 1, Integer::sum);
           Duration delay = backoff.delay(attempt);
-          retrying++;
+          backingOff.put(key, attempt);
           if (key == batch.getFirst()) {
             LOG.warn("{}: writing {} keys from {} failed (attempt {}), retrying in {} ms: {}",
                 name, batch.size(), key, attempt, delay.toMillis(), error.toString());
           }
           if (!closed) {
-            control.schedule(() -> retryKey(key), delay.toMillis(), TimeUnit.MILLISECONDS);
+            control.schedule(() -> retryKey(key, attempt), delay.toMillis(), TimeUnit.MILLISECONDS);
           }
         }
+        retryAllWhenReconnected(readiness, readySeen);
       }
       changed.signalAll();
     } finally {
@@ -508,14 +525,55 @@ public final class SyncStore<T extends Message> implements AutoCloseable {
     maybeFinishSync();
   }
 
-  private void retryKey(String key) {
+  /** The retry timer of {@code key}'s failed {@code attempt}; a no-op if it was retried since. */
+  private void retryKey(String key, int attempt) {
     lock.lock();
     try {
-      retrying--;
-      pending.add(key);
+      if (backingOff.remove(key, attempt)) {
+        pending.add(key);
+        changed.signalAll();
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Asks the connection to retry every key in backoff, and check the lease, once it has
+   * connected again after {@code readySeen} (the ready count before the call that failed).
+   * Holds lock.
+   */
+  private void retryAllWhenReconnected(ChannelReadiness readiness, long readySeen) {
+    if (wakeup == null && !closed) {
+      wakeup = readiness.onReadyAfter(readySeen, () -> onControlThread(this::reconnected));
+    }
+  }
+
+  /** The connection is back: what waits for a retry goes now, and the lease is checked. */
+  private void reconnected() {
+    int keys;
+    lock.lock();
+    try {
+      wakeup = null;
+      keys = backingOff.size();
+      pending.addAll(backingOff.keySet());
+      backingOff.clear();
+      // Failures while etcd was away say nothing about the keys: they go in full batches again.
+      attempts.clear();
       changed.signalAll();
     } finally {
       lock.unlock();
+    }
+    LOG.info("{}: {} reachable again, retrying {} keys now", name, connection.name(), keys);
+    maybeFinishSync();
+    checkForDataLoss(); // also restarts a lease keep-alive that broke during the outage
+  }
+
+  private void onControlThread(Runnable task) {
+    try {
+      control.execute(task);
+    } catch (RejectedExecutionException e) {
+      LOG.debug("{}: closed, not running {}", name, task);
     }
   }
 
@@ -532,7 +590,7 @@ public final class SyncStore<T extends Message> implements AutoCloseable {
           || leaseId == 0
           || !pending.isEmpty()
           || !inFlight.isEmpty()
-          || retrying > 0) {
+          || !backingOff.isEmpty()) {
         return;
       }
       finishing = true;
@@ -707,8 +765,12 @@ public final class SyncStore<T extends Message> implements AutoCloseable {
     } finally {
       lock.unlock();
     }
+    ChannelReadiness readiness = ChannelReadiness.none();
+    long readySeen = 0;
     try {
       Client client = connection.client();
+      readiness = ChannelReadiness.of(client);
+      readySeen = readiness.readyCount();
       var ttl = client.getLeaseClient().timeToLive(lease, LeaseOption.DEFAULT)
           .get(5, TimeUnit.SECONDS);
       String lost = null;
@@ -744,6 +806,12 @@ public final class SyncStore<T extends Message> implements AutoCloseable {
       }
     } catch (Exception e) {
       LOG.debug("{}: data-loss check could not reach etcd: {}", name, e.toString());
+      lock.lock();
+      try {
+        retryAllWhenReconnected(readiness, readySeen); // check again as soon as it is back
+      } finally {
+        lock.unlock();
+      }
     }
   }
 

@@ -4,6 +4,7 @@ import com.google.protobuf.Message;
 import dev.meshwork.common.backoff.Backoff;
 import dev.meshwork.kvstore.codec.Codec;
 import dev.meshwork.kvstore.codec.Decoded;
+import dev.meshwork.kvstore.etcd.ChannelReadiness;
 import dev.meshwork.kvstore.etcd.EtcdConnection;
 import dev.meshwork.kvstore.settings.PositiveDuration;
 import io.etcd.jetcd.ByteSequence;
@@ -31,6 +32,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -52,6 +54,9 @@ import org.slf4j.LoggerFactory;
  *   <li>Any watch error, a compacted revision included, closes the watch and starts over with a
  *       relist (after a backoff if the list itself fails). A periodic relist (default 5 min)
  *       guards against missed events.
+ *   <li>A failed list waits for its backoff or for the connection to etcd to come back ({@link
+ *       ChannelReadiness}), whichever is first: a returning etcd is relisted from at once, not
+ *       after a backoff that grew during the outage.
  *   <li>It remembers only each key's mod revision (not its value), so an unchanged key is not
  *       reported again after a relist and the memory per key stays small. If the etcd lost its
  *       data (a list revision older than what was seen), every key is reported afresh.
@@ -105,6 +110,10 @@ public final class WatchStore<T extends Message> implements AutoCloseable {
   private long etcdClusterId;
   private int attempt;
   private ScheduledFuture<?> nextRelist;
+  /** The readiness of the client of the current attempt and its ready count when it began. */
+  private ChannelReadiness readiness = ChannelReadiness.none();
+  private long readySeen;
+  private ChannelReadiness.Wakeup wakeup;
   private boolean closed;
 
   /** What the store remembers per key: no value, only enough to de-duplicate and delete. */
@@ -247,6 +256,7 @@ public final class WatchStore<T extends Message> implements AutoCloseable {
           if (nextRelist != null) {
             nextRelist.cancel(false);
           }
+          cancelWakeup();
         };
     if (Thread.currentThread() == storeThread) {
       stop.run(); // closed from a handler callback
@@ -273,6 +283,7 @@ public final class WatchStore<T extends Message> implements AutoCloseable {
       nextRelist.cancel(false);
       nextRelist = null;
     }
+    cancelWakeup();
     LOG.debug("{}: relisting ({})", name, reason);
     for (Known k : known.values()) {
       k.stale = true;
@@ -281,9 +292,12 @@ public final class WatchStore<T extends Message> implements AutoCloseable {
     try {
       client = connection.client();
     } catch (RuntimeException e) {
+      readiness = ChannelReadiness.none();
       retry(gen, "no client", e);
       return;
     }
+    readiness = ChannelReadiness.of(client);
+    readySeen = readiness.readyCount();
     CompletableFuture<Boolean> canary =
         syncedCanary
             .map(key -> client.getKVClient()
@@ -573,6 +587,30 @@ public final class WatchStore<T extends Message> implements AutoCloseable {
         },
         delay.toMillis(),
         TimeUnit.MILLISECONDS);
+    // Or sooner: as soon as the connection to etcd is back.
+    wakeup = readiness.onReadyAfter(readySeen, () -> onStoreThread(() -> {
+      if (gen == generation && !closed) {
+        LOG.info("{}: {} reachable again, relisting now", name, connection.name());
+        attempt = 0; // failures while etcd was away say nothing about the next ones
+        relist("etcd reachable again");
+      }
+    }));
+  }
+
+  private void cancelWakeup() {
+    if (wakeup != null) {
+      wakeup.cancel();
+      wakeup = null;
+    }
+  }
+
+  /** Runs {@code task} on the store's thread, unless the store has been closed. */
+  private void onStoreThread(Runnable task) {
+    try {
+      executor.execute(task);
+    } catch (RejectedExecutionException e) {
+      LOG.debug("{}: closed, not running {}", name, task);
+    }
   }
 
 
