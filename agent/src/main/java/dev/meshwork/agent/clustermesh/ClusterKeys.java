@@ -38,6 +38,6 @@ record ClusterKeys(String clusterConfigKey, String heartbeatKey, KeyLayout layou
    * keys of other clusters found there are seen, rejected and counted rather than ignored.
    */
   String kindPrefix(Kind kind) {
-    return layout.statePrefix() + kind.segment() + "/";
+    return layout.kindPrefix(kind);
   }
 }
