@@ -234,28 +234,6 @@ public record AgentConfig(
     Objects.requireNonNull(endpoints, "endpoints");
   }
 
-  /** The settings before local services and cache mode: local services auto, remotes direct, no endpoint
-   * management (agents in tests that exercise other features). */
-  public AgentConfig(
-      ClusterName clusterName,
-      ClusterId clusterId,
-      String nodeName,
-      Optional<Path> kvstoreConfig,
-      Path clustermeshConfigDir,
-      Optional<Duration> clustermeshCacheTtl,
-      Duration heartbeatThreshold,
-      Duration clustermeshPollInterval,
-      Path apiSocket,
-      DatapathKind datapath,
-      int metricsPort,
-      BpfSettings bpf,
-      PolicyEnforcement policyEnforcement,
-      boolean policyDefaultLocalCluster) {
-    this(clusterName, clusterId, nodeName, kvstoreConfig, clustermeshConfigDir, clustermeshCacheTtl,
-        heartbeatThreshold, clustermeshPollInterval, apiSocket, datapath, metricsPort, bpf, policyEnforcement,
-        policyDefaultLocalCluster, LocalServices.AUTO, ClusterMeshSource.DIRECT, EndpointSettings.DISABLED);
-  }
-
   /** The same settings with local services and the clustermesh source set (tests, sandbox). */
   public AgentConfig withServiceSources(LocalServices services, ClusterMeshSource source) {
     return new AgentConfig(

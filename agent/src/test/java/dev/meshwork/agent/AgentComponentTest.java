@@ -1,18 +1,15 @@
 package dev.meshwork.agent;
 
+import static dev.meshwork.agent.testsupport.TestAgentConfig.agentConfig;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.meshwork.agent.testsupport.AgentApiClient;
-import dev.meshwork.common.cluster.ClusterId;
-import dev.meshwork.common.cluster.ClusterName;
 import dev.meshwork.common.lifecycle.Lifecycle;
 import dev.meshwork.datapath.FakeDatapath;
 import dev.meshwork.proto.v1.ClusterMeshStatus;
 import dev.meshwork.proto.v1.ListRequest;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -28,9 +25,7 @@ class AgentComponentTest {
     // Certificates mounted from the clustermesh Secret beside the configs are not clusters.
     Files.writeString(meshDir.resolve("k8s-shared-cluster.etcd-client.crt"), "-----BEGIN CERTIFICATE-----\n");
     Files.writeString(meshDir.resolve("k8s-shared-cluster.etcd-client-ca.crt"), "-----BEGIN CERTIFICATE-----\n");
-    AgentConfig config = new AgentConfig(ClusterName.of("k8s-test-cluster"), ClusterId.of(1), "node-1",
-        Optional.empty(), meshDir, Optional.empty(), Duration.ofMinutes(3), Duration.ofMillis(100), socket,
-        AgentConfig.DatapathKind.FAKE, 0, AgentConfig.BpfSettings.DEFAULTS, AgentConfig.PolicyEnforcement.DISABLED, true);
+    AgentConfig config = agentConfig(meshDir, socket).cluster("k8s-test-cluster", 1).build();
     AgentComponent component = DaggerAgentComponent.factory().create(config);
     Lifecycle lifecycle = component.lifecycle();
     lifecycle.start();

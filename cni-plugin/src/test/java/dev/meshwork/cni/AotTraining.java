@@ -1,6 +1,6 @@
 package dev.meshwork.cni;
 
-import dev.meshwork.cni.testing.FakeAgent;
+import dev.meshwork.testing.cni.FakeCniAgent;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -30,7 +30,7 @@ public final class AotTraining {
     Path cache = Path.of(args[2]);
     Path dir = Files.createTempDirectory("mwcni-aot");
     Path socket = dir.resolve("agent.sock");
-    try (FakeAgent agent = FakeAgent.start(socket)) {
+    try (FakeCniAgent agent = FakeCniAgent.start(socket)) {
       Files.deleteIfExists(cache);
       String config = "{\"cniVersion\":\"1.1.0\",\"name\":\"meshwork\",\"type\":\"meshwork-cni\","
           + "\"agent-socket\":\"" + socket + "\",\"mtu\":1450}";

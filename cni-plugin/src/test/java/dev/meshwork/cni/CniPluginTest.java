@@ -4,11 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.meshwork.cni.agent.UnixSocketAgent;
 import dev.meshwork.cni.json.Json;
-import dev.meshwork.cni.spec.CniCommand;
-import dev.meshwork.cni.testing.FakeAgent;
 import dev.meshwork.proto.v1.CniRequest;
 import dev.meshwork.proto.v1.CniResponse;
 import dev.meshwork.proto.v1.CniResult;
+import dev.meshwork.testing.cni.FakeCniAgent;
+import dev.meshwork.testing.cni.FakeCniAgent.Verb;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -33,13 +33,13 @@ import org.junit.jupiter.api.io.TempDir;
 class CniPluginTest {
 
   @TempDir Path dir;
-  FakeAgent agent;
+  FakeCniAgent agent;
   Path socket;
 
   @BeforeEach
   void startAgent() throws IOException {
     socket = dir.resolve("agent.sock");
-    agent = FakeAgent.start(socket);
+    agent = FakeCniAgent.start(socket);
   }
 
   @AfterEach
@@ -110,7 +110,7 @@ class CniPluginTest {
       assertThat(first(result.get("ips")).get("address")).isEqualTo("10.244.1.2/32");
 
       CniRequest request = agent.calls().getFirst().request();
-      assertThat(agent.calls().getFirst().verb()).isEqualTo(CniCommand.ADD);
+      assertThat(agent.calls().getFirst().verb()).isEqualTo(Verb.ADD);
       assertThat(request.getContainerId()).isEqualTo("c0ffee01");
       assertThat(request.getNetns()).isEqualTo("/var/run/netns/c0ffee01");
       assertThat(request.getIfname()).isEqualTo("eth0");
@@ -220,7 +220,7 @@ class CniPluginTest {
 
     @Test
     void passesTheAgentsCniErrorThrough() {
-      agent.answerError(CniCommand.ADD, 3, "unknown container c1", "pod default/web-0 is gone");
+      agent.answerError(Verb.ADD, 3, "unknown container c1", "pod default/web-0 is gone");
 
       Outcome outcome = run(env("ADD", "c1"), config("1.0.0"));
 
@@ -233,7 +233,7 @@ class CniPluginTest {
 
     @Test
     void passesTheAgentsOwnErrorCodesThrough() {
-      agent.answerError(CniCommand.ADD, 120, "pod CIDR exhausted", "10.244.1.0/24 has no free"
+      agent.answerError(Verb.ADD, 120, "pod CIDR exhausted", "10.244.1.0/24 has no free"
           + " address");
 
       Outcome outcome = run(env("ADD", "c1"), config("1.1.0"));
@@ -250,7 +250,7 @@ class CniPluginTest {
 
       assertThat(outcome.exit()).isZero();
       assertThat(outcome.stdout()).isEmpty();
-      assertThat(agent.calls().getFirst().verb()).isEqualTo(CniCommand.DEL);
+      assertThat(agent.calls().getFirst().verb()).isEqualTo(Verb.DEL);
     }
 
     @Test
@@ -284,7 +284,7 @@ class CniPluginTest {
         assertThat(outcome.stdout()).isEmpty();
       }
       assertThat(agent.calls()).hasSize(100)
-          .allMatch(c -> c.verb() == CniCommand.DEL
+          .allMatch(c -> c.verb() == Verb.DEL
               && c.request().getContainerId().equals("c1"));
     }
 
@@ -308,7 +308,7 @@ class CniPluginTest {
 
       assertThat(outcome.exit()).isZero();
       assertThat(outcome.stdout()).isEmpty();
-      assertThat(agent.calls().getFirst().verb()).isEqualTo(CniCommand.CHECK);
+      assertThat(agent.calls().getFirst().verb()).isEqualTo(Verb.CHECK);
     }
 
     @Test
@@ -322,7 +322,7 @@ class CniPluginTest {
 
     @Test
     void reportsTheAgentsFinding() {
-      agent.answerError(CniCommand.CHECK, 121, "address missing",
+      agent.answerError(Verb.CHECK, 121, "address missing",
           "eth0 in /var/run/netns/c1 has no 10.244.1.2/32");
       String config = configWith("1.0.0", "\"prevResult\":{\"cniVersion\":\"1.0.0\"}");
 
@@ -343,7 +343,7 @@ class CniPluginTest {
 
       assertThat(outcome.exit()).isZero();
       assertThat(outcome.stdout()).isEmpty();
-      assertThat(agent.calls().getFirst().verb()).isEqualTo(CniCommand.STATUS);
+      assertThat(agent.calls().getFirst().verb()).isEqualTo(Verb.STATUS);
     }
 
     @Test
@@ -378,7 +378,7 @@ class CniPluginTest {
       assertThat(outcome.exit()).isZero();
       assertThat(outcome.stdout()).isEmpty();
       CniRequest request = agent.calls().getFirst().request();
-      assertThat(agent.calls().getFirst().verb()).isEqualTo(CniCommand.GC);
+      assertThat(agent.calls().getFirst().verb()).isEqualTo(Verb.GC);
       assertThat(request.getValidAttachmentsList())
           .extracting(a -> a.getContainerId() + "/" + a.getIfname())
           .containsExactly("c1/eth0", "c2/net1");
@@ -631,7 +631,7 @@ class CniPluginTest {
 
     @Test
     void anAgentThatDoesNotAnswerInTimeMeansTryAgainLater() {
-      agent.answer(CniCommand.ADD, r -> {
+      agent.answer(Verb.ADD, r -> {
         try {
           Thread.sleep(3_000);
         } catch (InterruptedException e) {
@@ -648,7 +648,7 @@ class CniPluginTest {
 
     @Test
     void anAgentFailingTheCallIsReportedAsOurOwnCode() {
-      agent.fail(CniCommand.ADD, io.grpc.Status.INTERNAL.withDescription("datapath exploded"));
+      agent.fail(Verb.ADD, io.grpc.Status.INTERNAL.withDescription("datapath exploded"));
 
       Outcome outcome = run(env("ADD", "c1"), config("1.0.0"));
 
@@ -659,7 +659,7 @@ class CniPluginTest {
 
     @Test
     void anEmptyAnswerFromTheAgentIsReportedAsOurOwnCode() {
-      agent.answer(CniCommand.ADD, r -> CniResponse.getDefaultInstance());
+      agent.answer(Verb.ADD, r -> CniResponse.getDefaultInstance());
 
       Outcome outcome = run(env("ADD", "c1"), config("1.0.0"));
 
@@ -684,7 +684,7 @@ class CniPluginTest {
     void writesItsLogToTheConfiguredFile() throws IOException {
       Path log = dir.resolve("cni.log");
       run(env("ADD", "c1"), configWith("1.0.0", "\"log-file\":\"" + log + "\",\"log-level\":\"debug\""));
-      agent.answerError(CniCommand.ADD, 3, "unknown container", "c2 is gone");
+      agent.answerError(Verb.ADD, 3, "unknown container", "c2 is gone");
       run(env("ADD", "c2"), configWith("1.0.0", "\"log-file\":\"" + log + "\""));
 
       String text = Files.readString(log);

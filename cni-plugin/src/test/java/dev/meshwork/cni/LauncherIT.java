@@ -3,7 +3,7 @@ package dev.meshwork.cni;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.meshwork.cni.json.Json;
-import dev.meshwork.cni.testing.FakeAgent;
+import dev.meshwork.testing.cni.FakeCniAgent;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -31,13 +31,13 @@ class LauncherIT {
   static final String JAR = "meshwork-cni-plugin-0.0.0-test.jar";
 
   @TempDir Path dir;
-  FakeAgent agent;
+  FakeCniAgent agent;
   Path home;
   Path cniBin;
 
   @BeforeEach
   void install() throws IOException {
-    agent = FakeAgent.start(dir.resolve("agent.sock"));
+    agent = FakeCniAgent.start(dir.resolve("agent.sock"));
     home = Files.createDirectories(dir.resolve("opt/meshwork/cni"));
     packJar(home.resolve(JAR));
     cniBin = Files.createDirectories(dir.resolve("opt/cni/bin"));

@@ -79,18 +79,12 @@ final class ClusterRecords {
       }
       backends.add(new BackendRecord(Ipv4.parse(b.getIp()), b.getReady(), b.getServing(), b.getTerminating(), targets));
     }
-    Affinity affinity =
-        switch (s.getAffinity()) {
-          case AFFINITY_LOCAL -> Affinity.LOCAL;
-          case AFFINITY_REMOTE -> Affinity.REMOTE;
-          case AFFINITY_NONE, UNRECOGNIZED -> Affinity.NONE;
-        };
     return new ClusterServiceRecord(
         s.getCluster().intern(),
         s.getNamespace().intern(),
         s.getName().intern(),
         s.getShared(),
-        affinity,
+        Affinity.of(s.getAffinity()),
         s.getSessionAffinityTimeoutSeconds(),
         frontends,
         ports,

@@ -7,5 +7,14 @@ public enum Affinity {
   /** Local backends; remote ones only while no local backend is ready. */
   LOCAL,
   /** Remote backends; local ones only while no remote backend is ready. */
-  REMOTE
+  REMOTE;
+
+  /** The affinity of the kvstore contract and the annotation parser; an unknown one is none. */
+  public static Affinity of(dev.meshwork.proto.v1.Affinity affinity) {
+    return switch (affinity) {
+      case AFFINITY_LOCAL -> LOCAL;
+      case AFFINITY_REMOTE -> REMOTE;
+      case AFFINITY_NONE, UNRECOGNIZED -> NONE;
+    };
+  }
 }

@@ -4,8 +4,6 @@ import dev.meshwork.agent.AgentConfig;
 import dev.meshwork.agent.clustermesh.ClusterMesh;
 import dev.meshwork.agent.reconcile.DatapathReconciler;
 import dev.meshwork.agent.service.kubernetes.LocalServiceWatcher;
-import dev.meshwork.common.cluster.ClusterId;
-import dev.meshwork.common.cluster.ClusterName;
 import dev.meshwork.common.lifecycle.Lifecycle;
 import dev.meshwork.common.metrics.Metrics;
 import dev.meshwork.agent.policy.PolicyEngine;
@@ -43,22 +41,14 @@ public final class TestAgent implements AutoCloseable {
   public static AgentConfig config(
       String cluster, int id, String node, Path localConfig, Path configDir, Path socket, Optional<Duration> cacheTtl,
       Optional<KubernetesClient> kubernetes) {
-    return
-        new AgentConfig(
-            ClusterName.of(cluster),
-            ClusterId.of(id),
-            node,
-            Optional.of(localConfig),
-            configDir,
-            cacheTtl,
-            Duration.ofMinutes(3),
-            Duration.ofMillis(100),
-            socket,
-            AgentConfig.DatapathKind.FAKE,
-            0,
-            AgentConfig.BpfSettings.DEFAULTS,
-            kubernetes.isPresent() ? AgentConfig.PolicyEnforcement.ENABLED : AgentConfig.PolicyEnforcement.DISABLED,
-            true);
+    return TestAgentConfig.agentConfig(configDir, socket)
+        .cluster(cluster, id)
+        .node(node)
+        .localKvstore(localConfig)
+        .cacheTtl(cacheTtl)
+        .policyEnforcement(
+            kubernetes.isPresent() ? AgentConfig.PolicyEnforcement.ENABLED : AgentConfig.PolicyEnforcement.DISABLED)
+        .build();
   }
 
   /** An agent with exactly these settings; {@code kubernetes} is its local Kubernetes API, if any. */

@@ -1,5 +1,6 @@
 package dev.meshwork.bench.cni;
 
+import dev.meshwork.testing.cni.FakeCniAgent;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

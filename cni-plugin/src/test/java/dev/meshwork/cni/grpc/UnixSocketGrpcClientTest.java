@@ -3,12 +3,12 @@ package dev.meshwork.cni.grpc;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.meshwork.cni.spec.CniCommand;
-import dev.meshwork.cni.testing.FakeAgent;
 import dev.meshwork.proto.v1.CniRequest;
 import dev.meshwork.proto.v1.CniResponse;
 import dev.meshwork.proto.v1.CniResult;
 import dev.meshwork.proto.v1.CniRoute;
+import dev.meshwork.testing.cni.FakeCniAgent;
+import dev.meshwork.testing.cni.FakeCniAgent.Verb;
 import io.grpc.Status;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -26,12 +26,12 @@ class UnixSocketGrpcClientTest {
   static final Duration DEADLINE = Duration.ofSeconds(20);
 
   @TempDir Path dir;
-  FakeAgent agent;
+  FakeCniAgent agent;
   UnixSocketGrpcClient client;
 
   @BeforeEach
   void start() throws IOException {
-    agent = FakeAgent.start(dir.resolve("agent.sock"));
+    agent = FakeCniAgent.start(dir.resolve("agent.sock"));
     client = new UnixSocketGrpcClient(agent.socket().toString());
   }
 
@@ -67,7 +67,7 @@ class UnixSocketGrpcClientTest {
     for (int i = 0; i < 8000; i++) {
       big.addRoutes(CniRoute.newBuilder().setDst("10." + (i / 256) + "." + (i % 256) + ".0/24"));
     }
-    agent.answer(CniCommand.ADD, r -> CniResponse.newBuilder().setResult(big).build());
+    agent.answer(Verb.ADD, r -> CniResponse.newBuilder().setResult(big).build());
 
     CniResponse response = CniResponse.parseFrom(
         client.call(ADD, CniRequest.getDefaultInstance().toByteArray(), DEADLINE));
@@ -86,7 +86,7 @@ class UnixSocketGrpcClientTest {
 
   @Test
   void reportsTheServersStatusAndDecodedMessage() {
-    agent.fail(CniCommand.ADD, Status.PERMISSION_DENIED.withDescription("nöt allowed: 100%"));
+    agent.fail(Verb.ADD, Status.PERMISSION_DENIED.withDescription("nöt allowed: 100%"));
 
     assertThatThrownBy(() -> client.call(ADD, new byte[0], DEADLINE))
         .isInstanceOfSatisfying(GrpcStatusException.class, e -> {
@@ -137,7 +137,7 @@ class UnixSocketGrpcClientTest {
 
   @Test
   void endsTheCallAtTheDeadline() {
-    agent.answer(CniCommand.ADD, r -> {
+    agent.answer(Verb.ADD, r -> {
       try {
         Thread.sleep(2_000);
       } catch (InterruptedException e) {
@@ -157,7 +157,7 @@ class UnixSocketGrpcClientTest {
   void reportsAServerThatGivesUpAtTheDeadlineAsDeadlineExceeded() {
     // grpc-java cancels the stream itself when the grpc-timeout we sent runs out; whichever side
     // notices first, the call ends with DEADLINE_EXCEEDED.
-    agent.answer(CniCommand.ADD, r -> {
+    agent.answer(Verb.ADD, r -> {
       try {
         Thread.sleep(600);
       } catch (InterruptedException e) {

@@ -1,5 +1,6 @@
 package dev.meshwork.operator.service;
 
+import dev.meshwork.common.service.GlobalServiceAnnotations;
 import dev.meshwork.operator.cluster.LocalCluster;
 import dev.meshwork.operator.controller.ReconcileResult;
 import dev.meshwork.operator.controller.Reconciler;
@@ -64,11 +65,11 @@ public final class ServiceReconciler implements Reconciler {
       return ReconcileResult.done();
     }
     var annotations = GlobalServiceAnnotations.parse(service.getMetadata().getAnnotations());
-    for (String problem : annotations.problems()) {
+    for (var problem : annotations.problems()) {
       events.warning(
           service,
           "InvalidAnnotation",
-          "service " + key + " in cluster " + cluster.name() + ": " + problem);
+          "service " + key + " in cluster " + cluster.name() + ": " + problem.message());
     }
     if (!annotations.global() || "ExternalName".equals(service.getSpec().getType())) {
       writer.delete(Kind.SERVICES, key);

@@ -1,5 +1,6 @@
 package dev.meshwork.operator.service;
 
+import dev.meshwork.common.service.GlobalServiceAnnotations;
 import dev.meshwork.operator.cluster.LocalCluster;
 import dev.meshwork.proto.v1.Backend;
 import dev.meshwork.proto.v1.BackendPort;

@@ -2,6 +2,7 @@ package dev.meshwork.operator.service;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.meshwork.common.service.GlobalServiceAnnotations;
 import dev.meshwork.operator.cluster.LocalCluster;
 import dev.meshwork.proto.v1.Backend;
 import dev.meshwork.proto.v1.ClusterService;

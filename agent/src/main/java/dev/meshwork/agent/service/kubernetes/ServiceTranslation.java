@@ -1,9 +1,11 @@
 package dev.meshwork.agent.service.kubernetes;
 
+import dev.meshwork.agent.service.Affinity;
 import dev.meshwork.agent.service.BackendRecord;
 import dev.meshwork.agent.service.ClusterServiceRecord;
 import dev.meshwork.agent.service.FrontendSpec;
 import dev.meshwork.agent.service.ServicePortSpec;
+import dev.meshwork.common.service.GlobalServiceAnnotations;
 import dev.meshwork.datapath.Ipv4;
 import dev.meshwork.datapath.Protocol;
 import io.fabric8.kubernetes.api.model.Service;
@@ -61,7 +63,7 @@ public final class ServiceTranslation {
     if ("None".equals(spec.getClusterIP())) {
       return new Skipped("headless service (clusterIP: None): nothing to load-balance");
     }
-    ServiceAnnotations annotations = ServiceAnnotations.parse(service.getMetadata().getAnnotations());
+    var annotations = GlobalServiceAnnotations.parse(service.getMetadata().getAnnotations());
     try {
       List<FrontendSpec> frontends = new ArrayList<>();
       List<String> clusterIps =
@@ -112,12 +114,13 @@ public final class ServiceTranslation {
               service.getMetadata().getName().intern(),
               annotations.global(),
               annotations.shared(),
-              annotations.affinity(),
+              Affinity.of(annotations.affinity()),
               affinityTimeout,
               frontends,
               ports,
               backends(ports, slices));
-      return new Accepted(record, annotations.problems());
+      return new Accepted(
+          record, annotations.problems().stream().map(GlobalServiceAnnotations.InvalidAnnotation::message).toList());
     } catch (IllegalArgumentException e) {
       return new Rejected(e.getMessage());
     }
