@@ -237,8 +237,9 @@ class ClusterMeshIT {
     blogClusters();
     TestAgent agent = agent();
     await().atMost(Duration.ofSeconds(20)).until(() -> remote(agent, SHARED).getReady());
+    // Ready means the remote's state is in the agent's tables; the datapath is programmed after.
+    await().atMost(Duration.ofSeconds(10)).until(() -> backendsOf(agent.datapath.snapshot(), CLUSTER_IP).size() == 2);
     DatapathSnapshot before = agent.datapath.snapshot();
-    assertThat(backendsOf(before, CLUSTER_IP)).hasSize(2);
     int batchesBefore = agent.datapath.batches.size();
 
     sharedEtcd.stop();
