@@ -33,11 +33,16 @@ public final class MockApiServerMain {
   static final String COUNT = "count";
   static final String REQUESTS = "mock API server requests: ";
 
+  /**
+   * The mock server logs every request through java.util.logging; held here because JUL keeps
+   * only weak references to loggers, and a collected logger forgets its level.
+   */
+  private static final Logger MOCK_SERVER_LOG = Logger.getLogger("io.fabric8.mockwebserver");
+
   private MockApiServerMain() {}
 
   public static void main(String[] args) throws IOException, InterruptedException {
-    // The mock server logs every request through java.util.logging.
-    Logger.getLogger("io.fabric8.mockwebserver").setLevel(Level.WARNING);
+    MOCK_SERVER_LOG.setLevel(Level.WARNING);
     KubernetesMockServer server =
         new KubernetesMockServer(
             new Context(), new MockWebServer(), new HashMap<>(), new KubernetesCrudDispatcher(List.of()), false);
