@@ -99,24 +99,23 @@ public final class OperatorScaleScenario {
       SERVICES = PODS / 10;
     }
     Path temp = Files.createTempDirectory("mwt-operator-scale");
+    Path kvstoreConfig = temp.resolve("kvstore.yaml");
     int status = 1;
     try (EtcdExtension etcd = EtcdExtension.plain();
         MockApiServer api = MockApiServer.start()) {
       etcd.start();
-      Path kvstoreConfig = temp.resolve("kvstore.yaml");
       Files.writeString(kvstoreConfig, "endpoints:\n- " + etcd.endpoint() + "\n");
       try (KubernetesClient kube = api.client();
           Client etcdClient = EtcdClients.plain(List.of(URI.create(etcd.endpoint())))) {
         installCrd(kube);
         run(kube, api, etcd, etcdClient, kvstoreConfig, changesPerSecond, seconds);
         status = 0;
-      } finally {
-        Files.deleteIfExists(kvstoreConfig);
-        Files.deleteIfExists(temp);
       }
     } catch (Exception | Error e) {
       e.printStackTrace();
     } finally {
+      Files.deleteIfExists(kvstoreConfig);
+      Files.deleteIfExists(temp);
       // The informers' threads would keep the JVM alive.
       System.exit(status);
     }
