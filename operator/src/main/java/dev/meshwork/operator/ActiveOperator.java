@@ -246,6 +246,16 @@ public final class ActiveOperator {
     return ipam;
   }
 
+  /** The informers (Node, MeshNode, Service, EndpointSlice, Pod), for status and benchmarks. */
+  public List<SharedIndexInformer<?>> informers() {
+    return List.copyOf(informers);
+  }
+
+  /** The controllers (nodes, services, pods), for status and benchmarks. */
+  public List<Controller> controllers() {
+    return List.of(nodes, services, pods);
+  }
+
   private void collectGarbage() {
     try {
       identities.collectGarbage();

@@ -94,10 +94,7 @@ public final class IdentityRegistry {
       existing.forEach(
           (labels, id) -> {
             if (!byLabels.containsKey(labels) && !byId.containsKey(id)) {
-              Entry entry = new Entry(id, labels, now);
-              byLabels.put(labels, entry);
-              byId.put(id, entry);
-              writer.put(Kind.IDENTITIES, Integer.toString(id), EtcdIdentityAllocator.identity(cluster.name(), id, labels));
+              register(id, labels, now);
             }
           });
     }
@@ -142,13 +139,7 @@ public final class IdentityRegistry {
     }
     Instant now = clock.instant();
     synchronized (this) {
-      ids.forEach(
-          (labels, id) -> {
-            Entry entry = new Entry(id, labels, now);
-            byLabels.put(labels, entry);
-            byId.put(id, entry);
-            writer.put(Kind.IDENTITIES, Integer.toString(id), EtcdIdentityAllocator.identity(cluster.name(), id, labels));
-          });
+      ids.forEach((labels, id) -> register(id, labels, now));
       mine.keySet().forEach(inFlight::remove);
       reserved.removeAll(tried);
     }
@@ -201,9 +192,7 @@ public final class IdentityRegistry {
       try {
         int id = allocator.allocate(labels, candidate -> reserve(candidate, tried));
         synchronized (this) {
-          Entry entry = new Entry(id, labels, clock.instant());
-          byLabels.put(labels, entry);
-          byId.put(id, entry);
+          register(id, labels, clock.instant());
           inFlight.remove(labels);
           reserved.removeAll(tried);
         }
@@ -245,8 +234,20 @@ public final class IdentityRegistry {
     return false;
   }
 
+  /**
+   * Records an identity that is now held and makes its key desired in etcd: once, when it is
+   * restored or allocated. Pods attaching to it later write nothing, so that 10,000 pods of 1,000
+   * label sets cost 1,000 identity values to build and encode, not 10,000 (under this lock).
+   */
+  private Entry register(int id, LabelSet labels, Instant unusedSince) {
+    Entry entry = new Entry(id, labels, unusedSince);
+    byLabels.put(labels, entry);
+    byId.put(id, entry);
+    writer.put(Kind.IDENTITIES, Integer.toString(id), EtcdIdentityAllocator.identity(cluster.name(), id, labels));
+    return entry;
+  }
+
   private int attach(String pod, Entry entry) {
-    writer.put(Kind.IDENTITIES, Integer.toString(entry.id), EtcdIdentityAllocator.identity(cluster.name(), entry.id, entry.labels));
     Entry current = byPod.get(pod);
     if (current != null && current != entry) {
       drop(pod, current);

@@ -38,6 +38,21 @@ class IdentityRegistryTest {
   }
 
   @Test
+  void anIdentityIsWrittenOnceWhenAllocatedNotAgainForEveryPodThatAcquiresIt() throws Exception {
+    registry.prepare(List.of(GOLD));
+    registry.acquire("testing/backend-1", BACKEND);
+    assertThat(writer.puts(Kind.IDENTITIES)).isEqualTo(2);
+
+    for (int pod = 2; pod <= 10; pod++) {
+      registry.acquire("testing/backend-" + pod, BACKEND);
+      registry.acquire("testing/gold-" + pod, GOLD);
+    }
+
+    assertThat(writer.puts(Kind.IDENTITIES)).isEqualTo(2);
+    assertThat(writer.of(Kind.IDENTITIES)).hasSize(2);
+  }
+
+  @Test
   void preparedIdentitiesAreAllocatedInOneCallAndPodsThenAcquireThemWithoutAnother() throws Exception {
     int known = registry.acquire("testing/backend-1", BACKEND);
     int calls = allocator.calls;

@@ -6,16 +6,25 @@ import java.util.EnumSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /** The desired state as a map, for unit tests. */
 public final class InMemoryClusterStateWriter implements ClusterStateWriter {
 
   private final Map<Kind, Map<String, Message>> state = new ConcurrentHashMap<>();
   private final Set<Kind> synced = EnumSet.noneOf(Kind.class);
+  private final Map<Kind, AtomicInteger> puts = new ConcurrentHashMap<>();
 
   @Override
   public void put(Kind kind, String name, Message value) {
     state.computeIfAbsent(kind, k -> new ConcurrentHashMap<>()).put(name, value);
+    puts.computeIfAbsent(kind, k -> new AtomicInteger()).incrementAndGet();
+  }
+
+  /** How many times a value of the kind was put, unchanged values included. */
+  public int puts(Kind kind) {
+    AtomicInteger count = puts.get(kind);
+    return count == null ? 0 : count.get();
   }
 
   @Override
