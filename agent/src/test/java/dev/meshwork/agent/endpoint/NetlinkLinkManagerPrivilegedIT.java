@@ -36,7 +36,7 @@ class NetlinkLinkManagerPrivilegedIT extends KernelLinkManagerContract {
     NetworkNamespace netlinkPod = pod(byNetlink.netns()).orElseThrow();
     assertThat(podSide(netlinkPod)).isEqualTo(podSide(ipPod))
         .contains("default via 10.79.0.1 dev eth0 onlink")
-        .contains("10.79.0.1 dev eth0 lladdr 0e:00:00:00:00:14 PERMANENT");
+        .contains("10.79.0.1 lladdr 0e:00:00:00:00:14 PERMANENT");
   }
 
   @Test
