@@ -21,7 +21,8 @@ import java.util.concurrent.Future;
  * Scenario benchmark (not a test; run as root with {@code java -cp ...}): the agent's side of CNI
  * ADD with real veth pairs, inside a private "node" namespace. {@code rounds} rounds of
  * {@code concurrency} pods added at once (latency of each from the common start), after
- * {@code sequential} ADDs one at a time; every pod is deleted again between rounds.
+ * {@code sequential} ADDs one at a time, after five untimed ADD+DELs that warm the JVM up; every
+ * pod is deleted again between rounds.
  * Usage: {@code EndpointAddBenchmark [sequential=30] [concurrency=20] [rounds=5] [links=netlink|ip]}.
  * It prints the process's CPU time per ADD+DEL too (steadier than latencies on a shared machine).
  */
@@ -51,6 +52,10 @@ public final class EndpointAddBenchmark {
         identities.publish(new PodRef("bench", "pod" + i), new PodIdentity(9000 + i, List.of("k8s:app=bench")));
       }
 
+      for (int i = 0; i < 5; i++) {
+        manager.add(request(pods.get(i), i));
+        manager.delete(request(pods.get(i), i));
+      }
       List<Double> single = new ArrayList<>();
       long cpuBefore = cpuMillis();
       for (int i = 0; i < sequential; i++) {
@@ -66,6 +71,7 @@ public final class EndpointAddBenchmark {
           cpu / (double) sequential);
 
       List<Double> concurrent = new ArrayList<>();
+      long concurrentCpuBefore = cpuMillis();
       try (var executor = Executors.newFixedThreadPool(concurrency)) {
         for (int round = 0; round < rounds; round++) {
           CountDownLatch go = new CountDownLatch(1);
@@ -89,7 +95,10 @@ public final class EndpointAddBenchmark {
           }
         }
       }
+      long concurrentCpu = cpuMillis() - concurrentCpuBefore;
       report(concurrency + " concurrent ADDs (agent side)", concurrent);
+      System.out.printf(Locale.ROOT, "CPU per concurrent ADD+DEL (this JVM and its child processes): %.1f ms%n",
+          concurrentCpu / (double) (concurrency * rounds));
     } finally {
       try (var files = Files.list(state)) {
         for (Path file : files.toList()) {
