@@ -67,11 +67,6 @@ public final class Attributes {
     return v == null || v.remaining() < 4 ? Optional.empty() : Optional.of(v.getInt(0));
   }
 
-  public Optional<Integer> u8(int type) {
-    ByteBuffer v = values.get(type);
-    return v == null || v.remaining() < 1 ? Optional.empty() : Optional.of(Byte.toUnsignedInt(v.get(0)));
-  }
-
   /** An IPv4 address in network order as a {@link dev.meshwork.datapath.Ipv4} int. */
   public Optional<Integer> ipv4(int type) {
     ByteBuffer v = values.get(type);

@@ -29,10 +29,6 @@ public final class NetnsFile implements AutoCloseable {
     return open(Path.of("/proc/thread-self/ns/net"));
   }
 
-  public Path path() {
-    return path;
-  }
-
   int fd() {
     return fd;
   }
