@@ -6,6 +6,7 @@ import dev.meshwork.common.cluster.ClusterName;
 import dev.meshwork.common.config.ConfigException;
 import dev.meshwork.common.config.ConfigSource;
 import dev.meshwork.agent.endpoint.EndpointConfig;
+import dev.meshwork.agent.endpoint.EndpointLinks;
 import dev.meshwork.agent.endpoint.HostIpam;
 import dev.meshwork.datapath.IpPrefix;
 import dev.meshwork.datapath.bpf.BpfDatapathConfig;
@@ -109,6 +110,7 @@ public record AgentConfig(
    * @param identityTimeout how long an ADD waits for the pod's identity ({@code --endpoint-identity-timeout})
    * @param podCidr this node's pod CIDR; empty: read from the node's MeshNode ({@code --pod-cidr})
    * @param podCidrTimeout how long the agent waits at start for the MeshNode's pod CIDR ({@code --pod-cidr-timeout})
+   * @param links how pods' veth pairs are made: rtnetlink or the {@code ip} command ({@code --endpoint-links})
    */
   public record EndpointSettings(
       EndpointManagement management,
@@ -116,7 +118,8 @@ public record AgentConfig(
       int mtu,
       Duration identityTimeout,
       Optional<IpPrefix> podCidr,
-      Duration podCidrTimeout) {
+      Duration podCidrTimeout,
+      EndpointLinks links) {
     public static final Duration DEFAULT_POD_CIDR_TIMEOUT = Duration.ofMinutes(5);
     public static final EndpointSettings DEFAULTS =
         new EndpointSettings(
@@ -125,7 +128,8 @@ public record AgentConfig(
             EndpointConfig.DEFAULT_MTU,
             EndpointConfig.DEFAULT_IDENTITY_TIMEOUT,
             Optional.empty(),
-            DEFAULT_POD_CIDR_TIMEOUT);
+            DEFAULT_POD_CIDR_TIMEOUT,
+            EndpointLinks.NETLINK);
     public static final EndpointSettings DISABLED = DEFAULTS.withManagement(EndpointManagement.DISABLED);
 
     public EndpointSettings {
@@ -134,10 +138,11 @@ public record AgentConfig(
       Objects.requireNonNull(identityTimeout, "identityTimeout");
       Objects.requireNonNull(podCidr, "podCidr");
       Objects.requireNonNull(podCidrTimeout, "podCidrTimeout");
+      Objects.requireNonNull(links, "links");
     }
 
     public EndpointSettings withManagement(EndpointManagement value) {
-      return new EndpointSettings(value, stateDir, mtu, identityTimeout, podCidr, podCidrTimeout);
+      return new EndpointSettings(value, stateDir, mtu, identityTimeout, podCidr, podCidrTimeout, links);
     }
 
     /** The endpoint manager's configuration for {@code podCidr}. */
@@ -309,7 +314,9 @@ public record AgentConfig(
         .document("endpoint-mtu", "MTU of pod interfaces when the CNI configuration sets none (VXLAN: underlay MTU - 50)")
         .document("endpoint-identity-timeout", "how long a CNI ADD waits for the operator to publish the pod's identity")
         .document("pod-cidr", "this node's pod CIDR (e.g. 10.1.3.0/24); default: read from the node's MeshNode")
-        .document("pod-cidr-timeout", "how long the agent waits at start for the operator to write its MeshNode's pod CIDR");
+        .document("pod-cidr-timeout", "how long the agent waits at start for the operator to write its MeshNode's pod CIDR")
+        .document("endpoint-links", "how pods' veth pairs, addresses and routes are made: netlink (from the agent) or ip"
+            + " (iproute2 processes)");
     // Every setting is read before the first error is thrown, so that --help lists them all.
     java.util.List<ConfigException> problems = new java.util.ArrayList<>();
     ClusterName clusterName = collect(problems, () -> source.required("cluster-name", "cluster name", ClusterName::of));
@@ -365,7 +372,8 @@ public record AgentConfig(
         Optional.ofNullable(source.value("pod-cidr", "IPv4 CIDR", null, AgentConfig::podCidr));
     Duration podCidrTimeout =
         source.duration("pod-cidr-timeout", d.podCidrTimeout(), Duration.ofSeconds(1), Duration.ofHours(24));
-    return new EndpointSettings(management, stateDir, mtu, identityTimeout, podCidr, podCidrTimeout);
+    EndpointLinks links = source.choice("endpoint-links", EndpointLinks.class, d.links());
+    return new EndpointSettings(management, stateDir, mtu, identityTimeout, podCidr, podCidrTimeout, links);
   }
 
   private static IpPrefix podCidr(String text) {

@@ -3,7 +3,6 @@ package dev.meshwork.agent;
 import dagger.Module;
 import dagger.Provides;
 import dev.meshwork.agent.AgentConfig.EndpointSettings;
-import dev.meshwork.agent.endpoint.IpCommandLinkManager;
 import dev.meshwork.agent.endpoint.KubernetesPodLabels;
 import dev.meshwork.agent.endpoint.LabelIdentityResolver;
 import dev.meshwork.agent.endpoint.LinkManager;
@@ -17,7 +16,6 @@ import dev.meshwork.common.config.ConfigException;
 import dev.meshwork.common.config.ConfigSource;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.time.Duration;
-import java.util.List;
 import java.util.Optional;
 import javax.inject.Provider;
 import javax.inject.Singleton;
@@ -80,8 +78,9 @@ public final class EndpointModule {
   }
 
   /**
-   * Veth pairs made with iproute2 in the node's namespace: the agent's own, or {@code
-   * --datapath-netns} when the node is another namespace on this host (sandbox, tests).
+   * Veth pairs made in the node's namespace, the agent's own or {@code --datapath-netns} when the
+   * node is another namespace on this host (sandbox, tests), with rtnetlink or {@code ip} as
+   * {@code --endpoint-links} says.
    */
   @Module
   public static final class HostLinks {
@@ -89,8 +88,7 @@ public final class EndpointModule {
 
     @Provides
     static LinkManager links(AgentConfig config) {
-      return new IpCommandLinkManager(
-          config.bpf().netns().map(ns -> List.of("nsenter", "--net=" + ns)).orElse(List.of()));
+      return config.endpoints().links().linkManager(config.bpf().netns());
     }
   }
 }

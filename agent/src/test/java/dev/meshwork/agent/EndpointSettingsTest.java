@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.meshwork.agent.AgentConfig.EndpointManagement;
 import dev.meshwork.agent.endpoint.EndpointConfig;
+import dev.meshwork.agent.endpoint.EndpointLinks;
 import dev.meshwork.common.config.ConfigException;
 import dev.meshwork.common.config.ConfigSource;
 import dev.meshwork.datapath.IpPrefix;
@@ -34,6 +35,7 @@ class EndpointSettingsTest {
     assertThat(settings.identityTimeout()).isEqualTo(Duration.ofSeconds(30));
     assertThat(settings.podCidr()).isEmpty();
     assertThat(settings.podCidrTimeout()).isEqualTo(Duration.ofMinutes(5));
+    assertThat(settings.links()).isEqualTo(EndpointLinks.NETLINK);
   }
 
   @Test
@@ -44,7 +46,8 @@ class EndpointSettingsTest {
                 "--endpoint-manager=enabled",
                 "--endpoint-state-dir=/var/lib/meshwork/node-a/endpoints",
                 "--endpoint-identity-timeout=5s",
-                "--pod-cidr-timeout=2m")
+                "--pod-cidr-timeout=2m",
+                "--endpoint-links=ip")
             .endpoints();
 
     assertThat(settings.management()).isEqualTo(EndpointManagement.ENABLED);
@@ -53,6 +56,7 @@ class EndpointSettingsTest {
     assertThat(settings.identityTimeout()).isEqualTo(Duration.ofSeconds(5));
     assertThat(settings.podCidr()).contains(IpPrefix.parse("10.1.3.0/24"));
     assertThat(settings.podCidrTimeout()).isEqualTo(Duration.ofMinutes(2));
+    assertThat(settings.links()).isEqualTo(EndpointLinks.IP);
     assertThat(settings.endpointConfig(IpPrefix.parse("10.1.3.0/24")))
         .isEqualTo(new EndpointConfig(IpPrefix.parse("10.1.3.0/24"), Path.of("/var/lib/meshwork/node-a/endpoints"), 1400,
             Duration.ofSeconds(5)));
@@ -86,5 +90,9 @@ class EndpointSettingsTest {
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("endpoint-manager")
         .hasMessageContaining("auto, enabled, disabled");
+    assertThatThrownBy(() -> read(Map.of(), "--endpoint-links=nsenter"))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("endpoint-links")
+        .hasMessageContaining("netlink, ip");
   }
 }

@@ -101,24 +101,25 @@ public final class CniPlugin {
       throw e;
     }
     long tookMs = (System.nanoTime() - started) / 1_000_000;
-    return switch (answer) {
+    // instanceof rather than a pattern switch: the switch's bootstrap generates a class at run
+    // time (ClassFile API), which costs a plugin JVM measurable CPU (docs/benchmarks.md, "CNI plugin").
+    if (answer instanceof AgentAnswer.Failure failure) {
       // The agent's own error, passed through unchanged: it knows what went wrong.
-      case AgentAnswer.Failure failure -> throw new CniException(failure.error(), null);
-      case AgentAnswer.Success success -> {
-        if (verb == CniCommand.ADD) {
-          stdout.print(CniOutput.result(config.cniVersion(), success.result()));
-          stdout.flush();
-        }
-        // DEL, CHECK, STATUS and GC print nothing on success.
-        if (log.enabled(NetworkConfig.LogLevel.INFO)) {
-          log.info("ok in " + tookMs + " ms" + (verb == CniCommand.ADD
-              ? ", ips " + success.result().ips().stream().map(CniResult.IpConfig::address)
-                  .toList()
-              : ""));
-        }
-        yield 0;
-      }
-    };
+      throw new CniException(failure.error(), null);
+    }
+    AgentAnswer.Success success = (AgentAnswer.Success) answer;
+    if (verb == CniCommand.ADD) {
+      stdout.print(CniOutput.result(config.cniVersion(), success.result()));
+      stdout.flush();
+    }
+    // DEL, CHECK, STATUS and GC print nothing on success.
+    if (log.enabled(NetworkConfig.LogLevel.INFO)) {
+      log.info("ok in " + tookMs + " ms" + (verb == CniCommand.ADD
+          ? ", ips " + success.result().ips().stream().map(CniResult.IpConfig::address)
+              .toList()
+          : ""));
+    }
+    return 0;
   }
 
   /** The spec's per-verb conditions on the configuration (CHECK needs prevResult, ...). */

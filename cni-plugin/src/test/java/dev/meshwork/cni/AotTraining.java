@@ -36,7 +36,7 @@ public final class AotTraining {
           + "\"agent-socket\":\"" + socket + "\",\"mtu\":1450}";
       List<String> command = new ArrayList<>(List.of(java, "-XX:AOTCacheOutput=" + cache,
           // The flags of bin/meshwork-cni, so that the cache matches the runs that use it.
-          "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-XX:-UsePerfData",
+          "-XX:TieredStopAtLevel=1", "-XX:CICompilerCount=1", "-XX:+UseSerialGC", "-XX:-UsePerfData",
           "-Xlog:disable", "-Xlog:all=error:stderr", "-jar", jar.toString()));
       ProcessBuilder pb = new ProcessBuilder(command);
       pb.environment().put("CNI_COMMAND", "ADD");

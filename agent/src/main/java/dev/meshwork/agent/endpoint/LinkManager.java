@@ -2,7 +2,10 @@ package dev.meshwork.agent.endpoint;
 
 import java.util.List;
 
-/** Creates, verifies and removes the veth pairs of pods. Implementations: {@link IpCommandLinkManager}. */
+/**
+ * Creates, verifies and removes the veth pairs of pods. Implementations: {@link NetlinkLinkManager}
+ * (the default), {@link IpCommandLinkManager}; both pass {@code LinkManagerContract}.
+ */
 public interface LinkManager {
   /** Whether {@code ifname} exists in the namespace at {@code netns}; false when the namespace is gone. */
   boolean podInterfaceExists(String netns, String ifname) throws LinkException;

@@ -216,7 +216,8 @@ class AgentEndpointsIT {
   // ---- fixtures ------------------------------------------------------------------------------
 
   EndpointSettings settings(Optional<IpPrefix> podCidr, Duration identityTimeout, Duration podCidrTimeout) {
-    return new EndpointSettings(EndpointManagement.ENABLED, stateDir, 1450, identityTimeout, podCidr, podCidrTimeout);
+    return new EndpointSettings(EndpointManagement.ENABLED, stateDir, 1450, identityTimeout, podCidr, podCidrTimeout,
+        EndpointLinks.NETLINK);
   }
 
   Agent started(EndpointSettings settings) {

@@ -12,6 +12,7 @@ import dev.meshwork.testing.netns.NetworkNamespaces;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
@@ -19,7 +20,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The endpoint manager with the real {@code ip}-based link manager, run inside a "node" network
+ * The endpoint manager with the real rtnetlink link manager (the default), run inside a "node" network
  * namespace (never the host's): pods in their own namespaces get veth pairs, addresses and routes,
  * and reach each other through the node's /32 routes. Needs root, iproute2, nsenter and busybox (ping).
  */
@@ -41,7 +42,7 @@ class EndpointPrivilegedIT {
     node = namespaces.create("node");
     node.nsenterOrThrow("sysctl", "-qw", "net.ipv4.ip_forward=1");
     manager = EndpointManager.open(new EndpointConfig(POD_CIDR, stateDir, 1450, Duration.ofSeconds(2)),
-        new IpCommandLinkManager(List.of("nsenter", "--net=" + node.path())), identities,
+        EndpointLinks.NETLINK.linkManager(Optional.of(node.path())), identities,
         new DatapathEndpointSink(datapath));
   }
 

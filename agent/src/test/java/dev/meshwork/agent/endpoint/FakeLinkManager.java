@@ -1,5 +1,6 @@
 package dev.meshwork.agent.endpoint;
 
+import dev.meshwork.datapath.Ipv4;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -45,7 +46,7 @@ final class FakeLinkManager implements LinkManager {
   @Override
   public synchronized void setUp(PodLink link) throws LinkException {
     if (!namespaces.containsKey(link.netns())) {
-      throw new LinkException("network namespace " + link.netns() + " does not exist");
+      throw new LinkException("cannot create veth " + link.hostInterface() + ": network namespace " + link.netns() + " does not exist");
     }
     links.put(link.hostInterface(), link);
     if (failSetUpWith != null) {
@@ -71,6 +72,8 @@ final class FakeLinkManager implements LinkManager {
     PodLink actual = links.get(expected.hostInterface());
     if (actual == null) {
       problems.add("host interface " + expected.hostInterface() + " is missing");
+    } else if (actual.ip() != expected.ip()) {
+      problems.add(expected.podInterface() + " does not carry " + Ipv4.format(expected.ip()) + "/32");
     } else if (!actual.equals(expected)) {
       problems.add("interfaces differ: " + actual + " vs " + expected);
     }

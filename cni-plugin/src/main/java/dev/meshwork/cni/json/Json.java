@@ -321,49 +321,48 @@ public final class Json {
     return sb.toString();
   }
 
+  // instanceof rather than a pattern switch: the switch's bootstrap generates a class at run time
+  // (ClassFile API), which costs the plugin's short-lived JVM measurable CPU.
   private static void writeValue(StringBuilder sb, Object value) {
-    switch (value) {
-      case null -> sb.append("null");
-      case String s -> writeString(sb, s);
-      case Boolean b -> sb.append(b.booleanValue());
-      case BigDecimal n -> sb.append(n.toString());
-      case Integer n -> sb.append(n.intValue());
-      case Long n -> sb.append(n.longValue());
-      case Map<?, ?> map -> {
-        sb.append('{');
-        boolean first = true;
-        for (Map.Entry<?, ?> e : map.entrySet()) {
-          if (!(e.getKey() instanceof String key)) {
-            throw new IllegalArgumentException("JSON object key is not a string: " + e.getKey());
-          }
-          if (!first) {
-            sb.append(',');
-          }
-          first = false;
-          writeString(sb, key);
-          sb.append(':');
-          writeValue(sb, e.getValue());
+    if (value == null || value == NULL) {
+      sb.append("null");
+    } else if (value instanceof String s) {
+      writeString(sb, s);
+    } else if (value instanceof Boolean b) {
+      sb.append(b.booleanValue());
+    } else if (value instanceof BigDecimal n) {
+      sb.append(n.toString());
+    } else if (value instanceof Integer n) {
+      sb.append(n.intValue());
+    } else if (value instanceof Long n) {
+      sb.append(n.longValue());
+    } else if (value instanceof Map<?, ?> map) {
+      sb.append('{');
+      boolean first = true;
+      for (Map.Entry<?, ?> e : map.entrySet()) {
+        if (!(e.getKey() instanceof String key)) {
+          throw new IllegalArgumentException("JSON object key is not a string: " + e.getKey());
         }
-        sb.append('}');
-      }
-      case List<?> list -> {
-        sb.append('[');
-        for (int i = 0; i < list.size(); i++) {
-          if (i > 0) {
-            sb.append(',');
-          }
-          writeValue(sb, list.get(i));
+        if (!first) {
+          sb.append(',');
         }
-        sb.append(']');
+        first = false;
+        writeString(sb, key);
+        sb.append(':');
+        writeValue(sb, e.getValue());
       }
-      default -> {
-        if (value == NULL) {
-          sb.append("null");
-        } else {
-          throw new IllegalArgumentException(
-              "cannot write " + value.getClass().getName() + " as JSON");
+      sb.append('}');
+    } else if (value instanceof List<?> list) {
+      sb.append('[');
+      for (int i = 0; i < list.size(); i++) {
+        if (i > 0) {
+          sb.append(',');
         }
+        writeValue(sb, list.get(i));
       }
+      sb.append(']');
+    } else {
+      throw new IllegalArgumentException("cannot write " + value.getClass().getName() + " as JSON");
     }
   }
 

@@ -6,7 +6,7 @@ import dev.meshwork.agent.endpoint.DatapathEndpointSink;
 import dev.meshwork.agent.endpoint.EndpointApi;
 import dev.meshwork.agent.endpoint.EndpointConfig;
 import dev.meshwork.agent.endpoint.EndpointManager;
-import dev.meshwork.agent.endpoint.IpCommandLinkManager;
+import dev.meshwork.agent.endpoint.EndpointLinks;
 import dev.meshwork.agent.endpoint.PodIdentity;
 import dev.meshwork.agent.endpoint.PodRef;
 import dev.meshwork.agent.endpoint.PollingIdentityResolver;
@@ -24,8 +24,8 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * One node as the CNI plugin sees it: a "node" network namespace (IP forwarding on), the agent's
- * endpoint side (the real {@link EndpointManager} with {@code ip} running in the node namespace,
- * a {@link FakeDatapath}) served by {@link AgentApiServer} on a temporary Unix socket, and the
+ * endpoint side (the real {@link EndpointManager} with its link manager, rtnetlink by default,
+ * working in the node namespace, a {@link FakeDatapath}) served by {@link AgentApiServer} on a temporary Unix socket, and the
  * plugin installed by {@link CniInstaller} (launcher with the plugin home baked in, conflist) into
  * temporary {@code opt/cni/bin} and {@code etc/cni/net.d} directories. Identities are published by
  * the test, as the operator would.
@@ -44,6 +44,11 @@ final class NodeAgentFixture implements AutoCloseable {
   private final AgentApiServer server;
 
   NodeAgentFixture(String purpose, Path dir, IpPrefix podCidr, Duration identityTimeout) throws Exception {
+    this(purpose, dir, podCidr, identityTimeout, EndpointLinks.NETLINK);
+  }
+
+  NodeAgentFixture(String purpose, Path dir, IpPrefix podCidr, Duration identityTimeout, EndpointLinks links)
+      throws Exception {
     this.dir = dir;
     this.podCidr = podCidr;
     this.socket = dir.resolve("agent.sock");
@@ -55,7 +60,7 @@ final class NodeAgentFixture implements AutoCloseable {
       node.nsenterOrThrow("sysctl", "-qw", "net.ipv4.ip_forward=1");
       manager = EndpointManager.open(
           new EndpointConfig(podCidr, dir.resolve("state"), 1450, identityTimeout),
-          new IpCommandLinkManager(List.of("nsenter", "--net=" + node.path())),
+          links.linkManager(Optional.of(node.path())),
           new PollingIdentityResolver(pod -> Optional.ofNullable(identities.get(pod)), Duration.ofMillis(20)),
           new DatapathEndpointSink(datapath));
       server = new AgentApiServer(socket, List.of(new EndpointApi(manager)));
