@@ -1,5 +1,6 @@
 package dev.meshwork.datapath.bpf;
 
+import dev.meshwork.datapath.linux.Errno;
 import dev.meshwork.datapath.DatapathException;
 
 /** A bpf(2) call failed; the message names the command, the object and the errno. */

@@ -1,5 +1,7 @@
 package dev.meshwork.datapath.netlink;
 
+import dev.meshwork.datapath.linux.Errno;
+
 /**
  * A netlink request (or a system call around it) failed. The message names the operation and the
  * object, the errno by name and, when the kernel sent one, its extended-ack explanation.

@@ -1,5 +1,6 @@
 package dev.meshwork.datapath.netlink;
 
+import dev.meshwork.datapath.linux.Errno;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 
 import java.lang.foreign.Arena;

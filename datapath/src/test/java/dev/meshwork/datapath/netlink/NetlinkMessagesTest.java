@@ -1,5 +1,6 @@
 package dev.meshwork.datapath.netlink;
 
+import dev.meshwork.datapath.linux.Errno;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
