@@ -7,6 +7,7 @@ import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -37,12 +38,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class PolicyEngine {
   private static final Logger log = LoggerFactory.getLogger(PolicyEngine.class);
-  private static final Comparator<PolicyKey> KEY_ORDER =
-      Comparator.comparingInt(PolicyKey::endpointIp)
-          .thenComparing(PolicyKey::direction)
-          .thenComparingInt(PolicyKey::remoteIdentity)
-          .thenComparingInt(PolicyKey::port)
-          .thenComparing(k -> k.protocol() == null ? -1 : k.protocol().ordinal());
+  // Endpoint, direction, remote identity, port, protocol (null, meaning any, first). Written out
+  // rather than composed from Comparator.comparing...: the drain sorts thousands of keys.
+  private static final Comparator<PolicyKey> KEY_ORDER = PolicyEngine::compareKeys;
 
   private final CiliumNetworkPolicyParser cnpParser;
   private final KubernetesNetworkPolicyParser npParser;
@@ -83,9 +81,10 @@ public final class PolicyEngine {
     if (previous != null) {
       deleteIdentity(id);
     }
-    identities.put(id, set);
+    int slot = identities.put(id, set);
     for (CachedSelector cached : selectors.values()) {
-      if (cached.selector.matches(set) && cached.matches.add(id)) {
+      if (cached.selector.matches(set)) {
+        cached.matches.set(slot);
         for (RuleState rule : cached.users) {
           for (EndpointState e : rule.subjects) {
             contribute(rule, e, id, 1);
@@ -96,11 +95,14 @@ public final class PolicyEngine {
   }
 
   public synchronized void deleteIdentity(int id) {
-    if (identities.remove(id) == null) {
+    int slot = identities.remove(id);
+    if (slot < 0) {
       return;
     }
+    // The slot goes back to the index for the next identity: no selection may keep it.
     for (CachedSelector cached : selectors.values()) {
-      if (cached.matches.remove(id)) {
+      if (cached.matches.get(slot)) {
+        cached.matches.clear(slot);
         for (RuleState rule : cached.users) {
           for (EndpointState e : rule.subjects) {
             contribute(rule, e, id, -1);
@@ -303,7 +305,7 @@ public final class PolicyEngine {
       for (int fixed : r.fixedIds) {
         ids.add(fixed);
       }
-      r.peerSelectors.forEach(s -> ids.addAll(s.matches));
+      r.peerSelectors.forEach(s -> ids.addAll(identities.idsOf(s.matches)));
       rules.add(
           new EndpointPolicy.AppliedRule(
               r.rule.source(),
@@ -398,8 +400,9 @@ public final class PolicyEngine {
       contribute(rule, e, id, 1);
     }
     for (CachedSelector cached : rule.peerSelectors) {
-      for (int id : cached.matches) {
-        contribute(rule, e, id, 1);
+      BitSet slots = cached.matches;
+      for (int slot = slots.nextSetBit(0); slot >= 0; slot = slots.nextSetBit(slot + 1)) {
+        contribute(rule, e, identities.idAt(slot), 1);
       }
     }
   }
@@ -409,8 +412,9 @@ public final class PolicyEngine {
       contribute(rule, e, id, -1);
     }
     for (CachedSelector cached : rule.peerSelectors) {
-      for (int id : cached.matches) {
-        contribute(rule, e, id, -1);
+      BitSet slots = cached.matches;
+      for (int slot = slots.nextSetBit(0); slot >= 0; slot = slots.nextSetBit(slot + 1)) {
+        contribute(rule, e, identities.idAt(slot), -1);
       }
     }
     enforcement(rule, e, -1);
@@ -445,6 +449,27 @@ public final class PolicyEngine {
     return e != null && e.refs.containsKey(key);
   }
 
+  private static int compareKeys(PolicyKey a, PolicyKey b) {
+    int c = Integer.compare(a.endpointIp(), b.endpointIp());
+    if (c == 0) {
+      c = a.direction().compareTo(b.direction());
+    }
+    if (c == 0) {
+      c = Integer.compare(a.remoteIdentity(), b.remoteIdentity());
+    }
+    if (c == 0) {
+      c = Integer.compare(a.port(), b.port());
+    }
+    if (c == 0) {
+      c = Integer.compare(protocolRank(a), protocolRank(b));
+    }
+    return c;
+  }
+
+  private static int protocolRank(PolicyKey key) {
+    return key.protocol() == null ? -1 : key.protocol().ordinal();
+  }
+
   private void updateGauges() {
     metrics.invalidPolicies(invalidPolicies);
     metrics.rulesInForce(rulesInForce);
@@ -452,11 +477,12 @@ public final class PolicyEngine {
 
   private static final class CachedSelector {
     final Selector selector;
-    final Set<Integer> matches;
+    // Slots of the identity index (see IdentityIndex): cleared when an identity goes.
+    final BitSet matches;
     // A list, not a set: a rule naming the same selector twice contributes twice, and removes twice.
     final List<RuleState> users = new ArrayList<>(2);
 
-    CachedSelector(Selector selector, Set<Integer> matches) {
+    CachedSelector(Selector selector, BitSet matches) {
       this.selector = selector;
       this.matches = matches;
     }

@@ -61,7 +61,7 @@ class IdentityIndexTest {
           expected.add(id);
         }
       });
-      assertThat(index.select(selector)).as("select %s", selector).isEqualTo(expected);
+      assertThat(index.idsOf(index.select(selector))).as("select %s", selector).isEqualTo(expected);
     }
   }
 }
