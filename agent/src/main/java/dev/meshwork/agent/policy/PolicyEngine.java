@@ -48,7 +48,8 @@ public final class PolicyEngine {
 
   private final IdentityIndex identities = new IdentityIndex();
   private final Map<Selector, CachedSelector> selectors = new HashMap<>();
-  private final Map<PolicyRef, PolicyState> policies = new TreeMap<>();
+  // Unordered (a hash lookup per event); reports sort by PolicyRef.
+  private final Map<PolicyRef, PolicyState> policies = new HashMap<>();
   private final Map<Integer, EndpointState> endpoints = new HashMap<>();
   // Subject selectors always name their namespace: a new rule looks only at that namespace's pods.
   private final Map<String, Set<EndpointState>> endpointsByNamespace = new HashMap<>();
@@ -277,7 +278,7 @@ public final class PolicyEngine {
   /** Every policy object seen, valid or not, sorted by namespace and name. */
   public synchronized List<PolicyStatus> statuses() {
     List<PolicyStatus> out = new ArrayList<>();
-    for (PolicyState p : policies.values()) {
+    for (PolicyState p : new TreeMap<>(policies).values()) {
       Set<Integer> selected = new TreeSet<>();
       p.rules.forEach(r -> r.subjects.forEach(e -> selected.add(e.ip)));
       out.add(
@@ -300,7 +301,9 @@ public final class PolicyEngine {
       return Optional.empty();
     }
     List<EndpointPolicy.AppliedRule> rules = new ArrayList<>();
-    for (RuleState r : e.rules) {
+    List<RuleState> byPolicy = new ArrayList<>(e.rules);
+    byPolicy.sort(Comparator.comparing(r -> r.rule.source())); // stable: a policy's rules keep their order
+    for (RuleState r : byPolicy) {
       Set<Integer> ids = new TreeSet<>();
       for (int fixed : r.fixedIds) {
         ids.add(fixed);
