@@ -253,7 +253,7 @@ public final class PolicyEngine {
     programmed.addAll(inDatapath);
     dirtyKeys.addAll(programmed);
     for (EndpointState e : endpoints.values()) {
-      dirtyKeys.addAll(e.refs.keySet());
+      e.refs.forEach(entry -> dirtyKeys.add(PolicyEntry.key(e.ip, entry)));
     }
     programmedEnforcement.clear();
     dirtyEndpoints.addAll(endpoints.keySet());
@@ -262,7 +262,7 @@ public final class PolicyEngine {
   /** Every key wanted now, sorted. */
   public synchronized List<PolicyKey> allowedKeys() {
     List<PolicyKey> out = new ArrayList<>();
-    endpoints.values().forEach(e -> out.addAll(e.refs.keySet()));
+    endpoints.values().forEach(e -> e.refs.forEach(entry -> out.add(PolicyEntry.key(e.ip, entry))));
     out.sort(KEY_ORDER);
     return out;
   }
@@ -317,7 +317,8 @@ public final class PolicyEngine {
               r.rule.ports(),
               List.copyOf(ids)));
     }
-    List<PolicyKey> keys = new ArrayList<>(e.refs.keySet());
+    List<PolicyKey> keys = new ArrayList<>(e.refs.size());
+    e.refs.forEach(entry -> keys.add(PolicyEntry.key(ip, entry)));
     keys.sort(KEY_ORDER);
     return Optional.of(new EndpointPolicy(ip, e.identity, e.ingressRules > 0, e.egressRules > 0, rules, keys));
   }
@@ -435,21 +436,18 @@ public final class PolicyEngine {
   }
 
   private void contribute(RuleState rule, EndpointState e, int remoteIdentity, int delta) {
-    for (PortProtocol port : rule.rule.ports()) {
-      PolicyKey key = new PolicyKey(e.ip, rule.rule.direction(), remoteIdentity, port.port(), port.protocol());
-      int count = e.refs.merge(key, delta, Integer::sum);
-      if (count == 0) {
-        e.refs.remove(key);
-        dirtyKeys.add(key);
-      } else if (count == 1 && delta > 0) {
-        dirtyKeys.add(key);
+    for (long portEntry : rule.portEntries) {
+      long entry = PolicyEntry.withIdentity(portEntry, remoteIdentity);
+      int count = e.refs.add(entry, delta);
+      if (count == 0 || (count == 1 && delta > 0)) {
+        dirtyKeys.add(PolicyEntry.key(e.ip, entry));
       }
     }
   }
 
   private boolean desired(PolicyKey key) {
     EndpointState e = endpoints.get(key.endpointIp());
-    return e != null && e.refs.containsKey(key);
+    return e != null && e.refs.contains(PolicyEntry.of(key));
   }
 
   private static int compareKeys(PolicyKey a, PolicyKey b) {
@@ -493,12 +491,18 @@ public final class PolicyEngine {
 
   private static final class RuleState {
     final PolicyRule rule;
+    // The rule's direction and ports as PolicyEntry bits, shared by every endpoint it selects.
+    final long[] portEntries;
     final List<CachedSelector> peerSelectors = new ArrayList<>(2);
     int[] fixedIds = new int[0];
     final Set<EndpointState> subjects = new LinkedHashSet<>();
 
     RuleState(PolicyRule rule) {
       this.rule = rule;
+      this.portEntries = new long[rule.ports().size()];
+      for (int i = 0; i < portEntries.length; i++) {
+        portEntries[i] = PolicyEntry.ofPort(rule.direction(), rule.ports().get(i));
+      }
     }
   }
 
@@ -506,7 +510,8 @@ public final class PolicyEngine {
     final int ip;
     final int identity;
     final LabelSet labels;
-    final Map<PolicyKey, Integer> refs = new HashMap<>();
+    // How many (rule, peer) pairs allow each entry; the key is in force while its count is above 0.
+    final EntryCounts refs = new EntryCounts();
     final Set<RuleState> rules = new LinkedHashSet<>();
     int ingressRules;
     int egressRules;
