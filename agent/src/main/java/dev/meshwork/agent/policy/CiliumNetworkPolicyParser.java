@@ -56,26 +56,27 @@ public final class CiliumNetworkPolicyParser {
     List<String> errors = new ArrayList<>();
     SpecReader reader = new SpecReader(errors);
     if (ref.namespace().isEmpty()) {
-      reader.error("metadata.namespace", "a CiliumNetworkPolicy is namespaced; the namespace is missing");
+      reader.error(FieldPath.of("metadata.namespace"), "a CiliumNetworkPolicy is namespaced; the namespace is missing");
     }
     if (ref.name().isEmpty()) {
-      reader.error("metadata.name", "missing");
+      reader.error(FieldPath.of("metadata.name"), "missing");
     }
     Map<String, Object> extra = resource.getAdditionalProperties();
     Object spec = extra.get("spec");
     Object specs = extra.get("specs");
     List<PolicyRule> rules = new ArrayList<>();
     if (spec == null && specs == null) {
-      reader.error("spec", "missing (a CiliumNetworkPolicy needs spec or specs)");
+      reader.error(FieldPath.of("spec"), "missing (a CiliumNetworkPolicy needs spec or specs)");
     }
     if (spec != null) {
-      rule(ref, spec, "spec", reader, rules);
+      rule(ref, spec, FieldPath.of("spec"), reader, rules);
     }
     if (specs != null) {
-      List<?> list = reader.list(specs, "specs");
+      FieldPath specsPath = FieldPath.of("specs");
+      List<?> list = reader.list(specs, specsPath);
       if (list != null) {
         for (int i = 0; i < list.size(); i++) {
-          rule(ref, list.get(i), "specs[" + i + "]", reader, rules);
+          rule(ref, list.get(i), specsPath.index(i), reader, rules);
         }
       }
     }
@@ -84,7 +85,7 @@ public final class CiliumNetworkPolicyParser {
         : new ParseResult.Invalid(ref, errors);
   }
 
-  private void rule(PolicyRef ref, Object yaml, String path, SpecReader reader, List<PolicyRule> out) {
+  private void rule(PolicyRef ref, Object yaml, FieldPath path, SpecReader reader, List<PolicyRule> out) {
     Map<String, Object> spec = reader.map(yaml, path);
     if (spec == null) {
       return;
@@ -92,23 +93,23 @@ public final class CiliumNetworkPolicyParser {
     reader.onlyFields(spec, path, RULE_FIELDS, RULE_UNSUPPORTED);
     Object description = spec.get("description");
     if (description != null) {
-      reader.string(description, path + ".description");
+      reader.string(description, path.field("description"));
     }
     Object endpointSelector = spec.get("endpointSelector");
     Selector subject = null;
     if (endpointSelector == null) {
-      reader.error(path + ".endpointSelector", "missing (every rule must select the endpoints it applies to)");
+      reader.error(path.field("endpointSelector"), "missing (every rule must select the endpoints it applies to)");
     } else {
-      Selector raw = SelectorParser.parse(endpointSelector, path + ".endpointSelector", reader);
+      Selector raw = SelectorParser.parse(endpointSelector, path.field("endpointSelector"), reader);
       if (raw != null) {
         subject = raw.with(Requirement.equal(LabelSet.NAMESPACE, ref.namespace()));
       }
     }
     if (spec.get("ingress") != null) {
-      sections(ref, subject, spec.get("ingress"), path + ".ingress", Direction.INGRESS, reader, out);
+      sections(ref, subject, spec.get("ingress"), path.field("ingress"), Direction.INGRESS, reader, out);
     }
     if (spec.get("egress") != null) {
-      sections(ref, subject, spec.get("egress"), path + ".egress", Direction.EGRESS, reader, out);
+      sections(ref, subject, spec.get("egress"), path.field("egress"), Direction.EGRESS, reader, out);
     }
   }
 
@@ -116,7 +117,7 @@ public final class CiliumNetworkPolicyParser {
       PolicyRef ref,
       Selector subject,
       Object yaml,
-      String path,
+      FieldPath path,
       Direction direction,
       SpecReader reader,
       List<PolicyRule> out) {
@@ -128,7 +129,7 @@ public final class CiliumNetworkPolicyParser {
     String endpointsField = ingress ? "fromEndpoints" : "toEndpoints";
     String entitiesField = ingress ? "fromEntities" : "toEntities";
     for (int i = 0; i < list.size(); i++) {
-      String p = path + "[" + i + "]";
+      FieldPath p = path.index(i);
       Map<String, Object> section = reader.map(list.get(i), p);
       if (section == null) {
         continue;
@@ -140,10 +141,11 @@ public final class CiliumNetworkPolicyParser {
           ingress ? INGRESS_UNSUPPORTED : EGRESS_UNSUPPORTED);
       List<Peer> peers = new ArrayList<>();
       if (section.get(endpointsField) != null) {
-        List<?> selectors = reader.list(section.get(endpointsField), p + "." + endpointsField);
+        FieldPath selectorsPath = p.field(endpointsField);
+        List<?> selectors = reader.list(section.get(endpointsField), selectorsPath);
         if (selectors != null) {
           for (int j = 0; j < selectors.size(); j++) {
-            Selector raw = SelectorParser.parse(selectors.get(j), p + "." + endpointsField + "[" + j + "]", reader);
+            Selector raw = SelectorParser.parse(selectors.get(j), selectorsPath.index(j), reader);
             if (raw != null) {
               peers.add(new Peer.Selected(PeerScope.scope(raw, ref.namespace(), config)));
             }
@@ -151,10 +153,11 @@ public final class CiliumNetworkPolicyParser {
         }
       }
       if (section.get(entitiesField) != null) {
-        List<?> entities = reader.list(section.get(entitiesField), p + "." + entitiesField);
+        FieldPath entitiesPath = p.field(entitiesField);
+        List<?> entities = reader.list(section.get(entitiesField), entitiesPath);
         if (entities != null) {
           for (int j = 0; j < entities.size(); j++) {
-            String ep = p + "." + entitiesField + "[" + j + "]";
+            FieldPath ep = entitiesPath.index(j);
             String name = reader.string(entities.get(j), ep);
             if (name == null) {
               continue;
@@ -170,7 +173,7 @@ public final class CiliumNetworkPolicyParser {
       }
       List<PortProtocol> ports = new ArrayList<>();
       if (section.get("toPorts") != null) {
-        toPorts(section.get("toPorts"), p + ".toPorts", reader, ports);
+        toPorts(section.get("toPorts"), p.field("toPorts"), reader, ports);
       }
       boolean namesPeers = section.containsKey(endpointsField) || section.containsKey(entitiesField);
       if (!namesPeers && !ports.isEmpty()) {
@@ -183,13 +186,13 @@ public final class CiliumNetworkPolicyParser {
     }
   }
 
-  private static void toPorts(Object yaml, String path, SpecReader reader, List<PortProtocol> out) {
+  private static void toPorts(Object yaml, FieldPath path, SpecReader reader, List<PortProtocol> out) {
     List<?> list = reader.list(yaml, path);
     if (list == null) {
       return;
     }
     for (int i = 0; i < list.size(); i++) {
-      String p = path + "[" + i + "]";
+      FieldPath p = path.index(i);
       Map<String, Object> portRule = reader.map(list.get(i), p);
       if (portRule == null) {
         continue;
@@ -199,22 +202,23 @@ public final class CiliumNetworkPolicyParser {
         out.add(PortProtocol.ANY);
         continue;
       }
-      List<?> ports = reader.list(portRule.get("ports"), p + ".ports");
+      FieldPath portsPath = p.field("ports");
+      List<?> ports = reader.list(portRule.get("ports"), portsPath);
       if (ports == null) {
         continue;
       }
       for (int j = 0; j < ports.size(); j++) {
-        String pp = p + ".ports[" + j + "]";
+        FieldPath pp = portsPath.index(j);
         Map<String, Object> port = reader.map(ports.get(j), pp);
         if (port == null) {
           continue;
         }
         reader.onlyFields(port, pp, PORT_FIELDS, PORT_UNSUPPORTED);
-        Integer number = port.get("port") == null ? Integer.valueOf(0) : PortParser.port(port.get("port"), pp + ".port", reader);
+        Integer number = port.get("port") == null ? Integer.valueOf(0) : PortParser.port(port.get("port"), pp.field("port"), reader);
         PortParser.ParsedProtocol protocol =
             port.get("protocol") == null
                 ? new PortParser.ParsedProtocol(null)
-                : PortParser.protocol(port.get("protocol"), pp + ".protocol", reader, true);
+                : PortParser.protocol(port.get("protocol"), pp.field("protocol"), reader, true);
         if (number != null && protocol != null) {
           out.add(new PortProtocol(number, protocol.protocol()));
         }

@@ -1,170 +1,187 @@
 package dev.meshwork.agent.policy;
 
-import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.BitSet;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
- * The mesh-wide identities with an inverted index (label → identities), so that resolving a
- * selector starts from its most selective label instead of scanning every identity.
+ * The mesh-wide identities with an inverted index (label → identities) kept as bitsets.
+ *
+ * <p>Every identity gets a dense <em>slot</em> (0, 1, 2, ...; the slot of a deleted identity is
+ * given to the next new one), and each label key and key=value pair has the bitset of the slots
+ * carrying it. Resolving a selector is then a few word-wise AND / OR / AND-NOT operations over
+ * those bitsets (a few dozen 64-bit words for thousands of identities) instead of a hash lookup
+ * per candidate identity and requirement. Callers that keep a selection (a bitset of slots) must
+ * clear an identity's slot when it goes, because the slot is reused.
  */
 final class IdentityIndex {
-  private final Map<Integer, LabelSet> labels = new HashMap<>();
-  private final Map<String, Map<String, Set<Integer>>> byKeyValue = new HashMap<>();
-  private final Map<String, Set<Integer>> byKey = new HashMap<>();
+  private final Map<Integer, Integer> slotOf = new HashMap<>();
+  private int[] idAt = new int[64];
+  private LabelSet[] labelsAt = new LabelSet[64];
+  private final BitSet present = new BitSet();
+  private final BitSet freeSlots = new BitSet();
+  private int slotsUsed;
+  private final Map<String, Map<String, BitSet>> byKeyValue = new HashMap<>();
+  private final Map<String, BitSet> byKey = new HashMap<>();
 
   LabelSet get(int id) {
-    return labels.get(id);
+    Integer slot = slotOf.get(id);
+    return slot == null ? null : labelsAt[slot];
   }
 
   int size() {
-    return labels.size();
+    return slotOf.size();
   }
 
-  void put(int id, LabelSet set) {
+  /** The slot of a present identity, or -1. */
+  int slot(int id) {
+    Integer slot = slotOf.get(id);
+    return slot == null ? -1 : slot;
+  }
+
+  /** The identity in {@code slot} (which must be present). */
+  int idAt(int slot) {
+    return idAt[slot];
+  }
+
+  /** Adds (or replaces) an identity and returns its slot. */
+  int put(int id, LabelSet set) {
     remove(id);
-    labels.put(id, set);
-    set.values()
-        .forEach(
-            (key, value) -> {
-              byKey.computeIfAbsent(key, k -> new HashSet<>()).add(id);
-              byKeyValue.computeIfAbsent(key, k -> new HashMap<>()).computeIfAbsent(value, v -> new HashSet<>()).add(id);
-            });
-  }
-
-  LabelSet remove(int id) {
-    LabelSet set = labels.remove(id);
-    if (set != null) {
-      set.values()
-          .forEach(
-              (key, value) -> {
-                removeFrom(byKey, key, id);
-                Map<String, Set<Integer>> values = byKeyValue.get(key);
-                removeFrom(values, value, id);
-                if (values.isEmpty()) {
-                  byKeyValue.remove(key);
-                }
-              });
+    int slot = freeSlots.nextSetBit(0);
+    if (slot >= 0) {
+      freeSlots.clear(slot);
+    } else {
+      slot = slotsUsed++;
+      if (slot == idAt.length) {
+        idAt = Arrays.copyOf(idAt, slot * 2);
+        labelsAt = Arrays.copyOf(labelsAt, slot * 2);
+      }
     }
-    return set;
+    slotOf.put(id, slot);
+    idAt[slot] = id;
+    labelsAt[slot] = set;
+    present.set(slot);
+    for (Map.Entry<String, String> label : set.values().entrySet()) {
+      byKey.computeIfAbsent(label.getKey(), k -> new BitSet()).set(slot);
+      byKeyValue
+          .computeIfAbsent(label.getKey(), k -> new HashMap<>())
+          .computeIfAbsent(label.getValue(), v -> new BitSet())
+          .set(slot);
+    }
+    return slot;
   }
 
-  private static void removeFrom(Map<String, Set<Integer>> map, String key, int id) {
-    Set<Integer> ids = map.get(key);
-    ids.remove(id);
-    if (ids.isEmpty()) {
+  /** Removes an identity; returns the slot it had (now free), or -1 when it was unknown. */
+  int remove(int id) {
+    Integer boxed = slotOf.remove(id);
+    if (boxed == null) {
+      return -1;
+    }
+    int slot = boxed;
+    for (Map.Entry<String, String> label : labelsAt[slot].values().entrySet()) {
+      clear(byKey, label.getKey(), slot);
+      Map<String, BitSet> values = byKeyValue.get(label.getKey());
+      clear(values, label.getValue(), slot);
+      if (values.isEmpty()) {
+        byKeyValue.remove(label.getKey());
+      }
+    }
+    labelsAt[slot] = null;
+    present.clear(slot);
+    freeSlots.set(slot);
+    return slot;
+  }
+
+  private static void clear(Map<String, BitSet> map, String key, int slot) {
+    BitSet slots = map.get(key);
+    slots.clear(slot);
+    if (slots.isEmpty()) {
       map.remove(key);
     }
   }
 
   /**
-   * Every identity the selector matches. The candidates are the smallest id set a positive
-   * requirement (In, Exists) allows, or all identities; every other requirement is then checked
-   * against the index's id sets, looked up once per requirement, so that each candidate costs one
-   * hash lookup of its (already boxed) id per requirement instead of a label lookup and string
-   * comparisons.
+   * The slots of every identity the selector matches: the intersection of what each requirement
+   * allows. In is the union of its values' bitsets; NotIn removes that union (an identity without
+   * the label satisfies NotIn); Exists / DoesNotExist keep or remove the key's bitset. A selector
+   * without a positive requirement starts from every identity.
    */
-  Set<Integer> select(Selector selector) {
+  BitSet select(Selector selector) {
+    BitSet out = null;
     List<Requirement> requirements = selector.requirements();
-    int producer = -1;
-    int best = Integer.MAX_VALUE;
-    for (int i = 0; i < requirements.size(); i++) {
-      Requirement r = requirements.get(i);
-      int size =
-          switch (r.operator()) {
-            case IN -> {
-              Map<String, Set<Integer>> values = byKeyValue.getOrDefault(r.key(), Map.of());
-              int total = 0;
-              for (String v : r.values()) {
-                total += values.getOrDefault(v, Set.of()).size();
-              }
-              yield total;
-            }
-            case EXISTS -> byKey.getOrDefault(r.key(), Set.of()).size();
-            default -> -1;
-          };
-      if (size >= 0 && size < best) {
-        best = size;
-        producer = i;
-      }
-      if (best == 0) {
-        return new HashSet<>();
-      }
-    }
-    Iterable<Integer> candidates = producer < 0 ? labels.keySet() : idsOf(requirements.get(producer));
-    // The candidates satisfy the requirement they came from; check only the others.
-    int checks = producer < 0 ? requirements.size() : requirements.size() - 1;
-    Check[] others = new Check[checks];
-    for (int i = 0, j = 0; i < requirements.size(); i++) {
-      if (i != producer) {
-        others[j++] = check(requirements.get(i));
-      }
-    }
-    Set<Integer> out = HashSet.newHashSet(Math.min(best, labels.size()));
-    candidates:
-    for (Integer id : candidates) {
-      for (Check check : others) {
-        if (!check.holds(id)) {
-          continue candidates;
+    for (Requirement r : requirements) {
+      if (r.operator() == Operator.IN || r.operator() == Operator.EXISTS) {
+        BitSet allowed = slotsWith(r);
+        if (allowed == null) {
+          return new BitSet();
+        }
+        if (out == null) {
+          out = (BitSet) allowed.clone();
+        } else {
+          out.and(allowed);
         }
       }
-      out.add(id);
+    }
+    if (out == null) {
+      out = (BitSet) present.clone();
+    }
+    for (Requirement r : requirements) {
+      if (out.isEmpty()) {
+        break;
+      }
+      if (r.operator() == Operator.NOT_IN || r.operator() == Operator.DOES_NOT_EXIST) {
+        BitSet excluded = slotsWith(r);
+        if (excluded != null) {
+          out.andNot(excluded);
+        }
+      }
     }
     return out;
   }
 
-  /** A requirement answered from the index: whether an id is in one of {@code sets}, or not. */
-  private record Check(List<Set<Integer>> sets, boolean negated) {
-    boolean holds(Integer id) {
-      for (int i = 0; i < sets.size(); i++) {
-        if (sets.get(i).contains(id)) {
-          return !negated;
-        }
-      }
-      return negated;
-    }
-  }
-
   /**
-   * In: the id sets of its values; NotIn: the same, negated (an identity without the label
-   * satisfies NotIn); Exists / DoesNotExist: the ids having the key, or not.
+   * The slots having the requirement's key (Exists, DoesNotExist) or one of its values (In,
+   * NotIn); null for none. The result is the index's own bitset when a single one answers: never
+   * modify it.
    */
-  private Check check(Requirement r) {
-    return switch (r.operator()) {
-      case IN, NOT_IN -> {
-        Map<String, Set<Integer>> values = byKeyValue.getOrDefault(r.key(), Map.of());
-        List<Set<Integer>> sets = new ArrayList<>(r.values().size());
-        for (String v : r.values()) {
-          Set<Integer> ids = values.get(v);
-          if (ids != null) {
-            sets.add(ids);
-          }
-        }
-        yield new Check(sets, r.operator() == Operator.NOT_IN);
+  private BitSet slotsWith(Requirement r) {
+    if (r.operator() == Operator.EXISTS || r.operator() == Operator.DOES_NOT_EXIST) {
+      return byKey.get(r.key());
+    }
+    Map<String, BitSet> values = byKeyValue.get(r.key());
+    if (values == null) {
+      return null;
+    }
+    BitSet union = null;
+    boolean copied = false;
+    for (String value : r.values()) {
+      BitSet slots = values.get(value);
+      if (slots == null) {
+        continue;
       }
-      case EXISTS -> new Check(List.of(byKey.getOrDefault(r.key(), Set.of())), false);
-      case DOES_NOT_EXIST -> new Check(List.of(byKey.getOrDefault(r.key(), Set.of())), true);
-    };
+      if (union == null) {
+        union = slots;
+      } else {
+        if (!copied) {
+          union = (BitSet) union.clone();
+          copied = true;
+        }
+        union.or(slots);
+      }
+    }
+    return union;
   }
 
-  /** The ids a positive requirement allows. */
-  private Iterable<Integer> idsOf(Requirement r) {
-    return r.operator() == Operator.EXISTS
-        ? byKey.getOrDefault(r.key(), Set.of())
-        : union(byKeyValue.getOrDefault(r.key(), Map.of()), r);
-  }
-
-  private static Iterable<Integer> union(Map<String, Set<Integer>> values, Requirement r) {
-    if (r.values().size() == 1) {
-      return values.getOrDefault(r.values().getFirst(), Set.of());
+  /** The identities in a selection of slots, sorted (for reports and tests). */
+  Set<Integer> idsOf(BitSet slots) {
+    Set<Integer> ids = new TreeSet<>();
+    for (int slot = slots.nextSetBit(0); slot >= 0; slot = slots.nextSetBit(slot + 1)) {
+      ids.add(idAt[slot]);
     }
-    Set<Integer> all = new HashSet<>();
-    for (String v : r.values()) {
-      all.addAll(values.getOrDefault(v, Set.of()));
-    }
-    return all;
+    return ids;
   }
 }

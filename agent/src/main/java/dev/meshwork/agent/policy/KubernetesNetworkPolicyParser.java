@@ -46,19 +46,20 @@ public final class KubernetesNetworkPolicyParser {
     List<String> errors = new ArrayList<>();
     SpecReader reader = new SpecReader(errors);
     if (ref.namespace().isEmpty()) {
-      reader.error("metadata.namespace", "a NetworkPolicy is namespaced; the namespace is missing");
+      reader.error(FieldPath.of("metadata.namespace"), "a NetworkPolicy is namespaced; the namespace is missing");
     }
     NetworkPolicySpec spec = policy.getSpec();
     if (spec == null) {
-      reader.error("spec", "missing");
+      reader.error(FieldPath.of("spec"), "missing");
       return new ParseResult.Invalid(ref, errors);
     }
-    unknownFields(spec.getAdditionalProperties(), "spec", reader);
+    FieldPath specPath = FieldPath.of("spec");
+    unknownFields(spec.getAdditionalProperties(), specPath, reader);
     Selector subject = null;
     if (spec.getPodSelector() == null) {
-      reader.error("spec.podSelector", "missing (use {} to select every pod of the namespace)");
+      reader.error(specPath.field("podSelector"), "missing (use {} to select every pod of the namespace)");
     } else {
-      Selector raw = SelectorParser.parse(asYaml(spec.getPodSelector()), "spec.podSelector", reader);
+      Selector raw = SelectorParser.parse(asYaml(spec.getPodSelector()), specPath.field("podSelector"), reader);
       if (raw != null) {
         subject = raw.with(Requirement.equal(LabelSet.NAMESPACE, ref.namespace()));
       }
@@ -74,7 +75,7 @@ public final class KubernetesNetworkPolicyParser {
           case "Ingress" -> ingressType = true;
           case "Egress" -> egressType = true;
           default ->
-              reader.error("spec.policyTypes[" + i + "]", "unknown policy type \"" + type + "\" (expected Ingress or Egress)");
+              reader.error(specPath.field("policyTypes").index(i), "unknown policy type \"" + type + "\" (expected Ingress or Egress)");
         }
       }
     }
@@ -84,8 +85,9 @@ public final class KubernetesNetworkPolicyParser {
       if (spec.getIngress() != null) {
         for (int i = 0; i < spec.getIngress().size(); i++) {
           var r = spec.getIngress().get(i);
-          unknownFields(r.getAdditionalProperties(), "spec.ingress[" + i + "]", reader);
-          ingress.add(new RawRule("spec.ingress[" + i + "]", "from", r.getFrom(), r.getPorts()));
+          FieldPath path = specPath.field("ingress").index(i);
+          unknownFields(r.getAdditionalProperties(), path, reader);
+          ingress.add(new RawRule(path, "from", r.getFrom(), r.getPorts()));
         }
       }
       compile(ref, subject, Direction.INGRESS, ingress, reader, rules);
@@ -95,8 +97,9 @@ public final class KubernetesNetworkPolicyParser {
       if (spec.getEgress() != null) {
         for (int i = 0; i < spec.getEgress().size(); i++) {
           var r = spec.getEgress().get(i);
-          unknownFields(r.getAdditionalProperties(), "spec.egress[" + i + "]", reader);
-          egress.add(new RawRule("spec.egress[" + i + "]", "to", r.getTo(), r.getPorts()));
+          FieldPath path = specPath.field("egress").index(i);
+          unknownFields(r.getAdditionalProperties(), path, reader);
+          egress.add(new RawRule(path, "to", r.getTo(), r.getPorts()));
         }
       }
       compile(ref, subject, Direction.EGRESS, egress, reader, rules);
@@ -106,7 +109,7 @@ public final class KubernetesNetworkPolicyParser {
         : new ParseResult.Invalid(ref, errors);
   }
 
-  private record RawRule(String path, String peersField, List<NetworkPolicyPeer> peers, List<NetworkPolicyPort> ports) {}
+  private record RawRule(FieldPath path, String peersField, List<NetworkPolicyPeer> peers, List<NetworkPolicyPort> ports) {}
 
   private void compile(
       PolicyRef ref, Selector subject, Direction direction, List<RawRule> raw, SpecReader reader, List<PolicyRule> out) {
@@ -121,7 +124,7 @@ public final class KubernetesNetworkPolicyParser {
         peers.add(new Peer.Any("any peer"));
       } else {
         for (int j = 0; j < rule.peers().size(); j++) {
-          Peer peer = peer(rule.peers().get(j), rule.path() + "." + rule.peersField() + "[" + j + "]", ref, reader);
+          Peer peer = peer(rule.peers().get(j), rule.path().field(rule.peersField()).index(j), ref, reader);
           if (peer != null) {
             peers.add(peer);
           }
@@ -130,7 +133,7 @@ public final class KubernetesNetworkPolicyParser {
       List<PortProtocol> ports = new ArrayList<>();
       if (rule.ports() != null) {
         for (int j = 0; j < rule.ports().size(); j++) {
-          PortProtocol port = port(rule.ports().get(j), rule.path() + ".ports[" + j + "]", reader);
+          PortProtocol port = port(rule.ports().get(j), rule.path().field("ports").index(j), reader);
           if (port != null) {
             ports.add(port);
           }
@@ -142,14 +145,14 @@ public final class KubernetesNetworkPolicyParser {
     }
   }
 
-  private Peer peer(NetworkPolicyPeer peer, String path, PolicyRef ref, SpecReader reader) {
+  private Peer peer(NetworkPolicyPeer peer, FieldPath path, PolicyRef ref, SpecReader reader) {
     if (peer == null) {
       reader.error(path, "expected an object, got nothing");
       return null;
     }
     unknownFields(peer.getAdditionalProperties(), path, reader);
     if (peer.getIpBlock() != null) {
-      reader.error(path + ".ipBlock", "not supported by Meshwork");
+      reader.error(path.field("ipBlock"), "not supported by Meshwork");
       return null;
     }
     if (peer.getPodSelector() == null && peer.getNamespaceSelector() == null) {
@@ -158,7 +161,7 @@ public final class KubernetesNetworkPolicyParser {
     }
     Selector pods = new Selector(List.of());
     if (peer.getPodSelector() != null) {
-      pods = SelectorParser.parse(asYaml(peer.getPodSelector()), path + ".podSelector", reader);
+      pods = SelectorParser.parse(asYaml(peer.getPodSelector()), path.field("podSelector"), reader);
       if (pods == null) {
         return null;
       }
@@ -167,7 +170,7 @@ public final class KubernetesNetworkPolicyParser {
       return new Peer.Selected(PeerScope.scope(pods, ref.namespace(), config));
     }
     Selector namespaces =
-        SelectorParser.parse(asYaml(peer.getNamespaceSelector()), path + ".namespaceSelector", reader);
+        SelectorParser.parse(asYaml(peer.getNamespaceSelector()), path.field("namespaceSelector"), reader);
     if (namespaces == null) {
       return null;
     }
@@ -181,31 +184,31 @@ public final class KubernetesNetworkPolicyParser {
     return new Peer.Selected(PeerScope.clusterScoped(new Selector(all), config));
   }
 
-  private static PortProtocol port(NetworkPolicyPort port, String path, SpecReader reader) {
+  private static PortProtocol port(NetworkPolicyPort port, FieldPath path, SpecReader reader) {
     if (port == null) {
       reader.error(path, "expected an object, got nothing");
       return null;
     }
     unknownFields(port.getAdditionalProperties(), path, reader);
     if (port.getEndPort() != null) {
-      reader.error(path + ".endPort", "not supported by Meshwork (list the ports one by one)");
+      reader.error(path.field("endPort"), "not supported by Meshwork (list the ports one by one)");
       return null;
     }
     PortParser.ParsedProtocol protocol =
         port.getProtocol() == null
             ? new PortParser.ParsedProtocol(dev.meshwork.datapath.Protocol.TCP)
-            : PortParser.protocol(port.getProtocol(), path + ".protocol", reader, false);
+            : PortParser.protocol(port.getProtocol(), path.field("protocol"), reader, false);
     Integer number = 0;
     IntOrString value = port.getPort();
     if (value != null) {
-      number = PortParser.port(value.getIntVal() != null ? value.getIntVal() : value.getStrVal(), path + ".port", reader);
+      number = PortParser.port(value.getIntVal() != null ? value.getIntVal() : value.getStrVal(), path.field("port"), reader);
     }
     return protocol == null || number == null ? null : new PortProtocol(number, protocol.protocol());
   }
 
-  private static void unknownFields(Map<String, Object> extra, String path, SpecReader reader) {
+  private static void unknownFields(Map<String, Object> extra, FieldPath path, SpecReader reader) {
     if (extra != null) {
-      extra.keySet().forEach(key -> reader.error(path + "." + key, "unknown field"));
+      extra.keySet().forEach(key -> reader.error(path.field(key), "unknown field"));
     }
   }
 

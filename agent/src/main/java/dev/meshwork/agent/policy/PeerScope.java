@@ -13,18 +13,23 @@ final class PeerScope {
     if (raw.selectsReserved()) {
       return raw;
     }
-    Selector scoped = raw;
-    if (!namesNamespace(raw)) {
-      scoped = scoped.with(Requirement.equal(LabelSet.NAMESPACE, namespace));
+    boolean addNamespace = !namesNamespace(raw);
+    boolean addCluster = addsLocalCluster(raw, config);
+    Requirement inNamespace = Requirement.equal(LabelSet.NAMESPACE, namespace);
+    if (addNamespace && addCluster) {
+      return raw.with(inNamespace, Requirement.equal(LabelSet.CLUSTER, config.localCluster()));
     }
-    return clusterScoped(scoped, config);
+    return addNamespace ? raw.with(inNamespace) : clusterScoped(raw, config);
   }
 
   static Selector clusterScoped(Selector selector, PolicyConfig config) {
-    if (config.defaultLocalCluster() && !selector.constrains(LabelSet.CLUSTER)) {
-      return selector.with(Requirement.equal(LabelSet.CLUSTER, config.localCluster()));
-    }
-    return selector;
+    return addsLocalCluster(selector, config)
+        ? selector.with(Requirement.equal(LabelSet.CLUSTER, config.localCluster()))
+        : selector;
+  }
+
+  private static boolean addsLocalCluster(Selector selector, PolicyConfig config) {
+    return config.defaultLocalCluster() && !selector.constrains(LabelSet.CLUSTER);
   }
 
   private static boolean namesNamespace(Selector selector) {

@@ -7,6 +7,7 @@ import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -37,12 +38,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class PolicyEngine {
   private static final Logger log = LoggerFactory.getLogger(PolicyEngine.class);
-  private static final Comparator<PolicyKey> KEY_ORDER =
-      Comparator.comparingInt(PolicyKey::endpointIp)
-          .thenComparing(PolicyKey::direction)
-          .thenComparingInt(PolicyKey::remoteIdentity)
-          .thenComparingInt(PolicyKey::port)
-          .thenComparing(k -> k.protocol() == null ? -1 : k.protocol().ordinal());
+  // Endpoint, direction, remote identity, port, protocol (null, meaning any, first). Written out
+  // rather than composed from Comparator.comparing...: the drain sorts thousands of keys.
+  private static final Comparator<PolicyKey> KEY_ORDER = PolicyEngine::compareKeys;
 
   private final CiliumNetworkPolicyParser cnpParser;
   private final KubernetesNetworkPolicyParser npParser;
@@ -50,7 +48,8 @@ public final class PolicyEngine {
 
   private final IdentityIndex identities = new IdentityIndex();
   private final Map<Selector, CachedSelector> selectors = new HashMap<>();
-  private final Map<PolicyRef, PolicyState> policies = new TreeMap<>();
+  // Unordered (a hash lookup per event); reports sort by PolicyRef.
+  private final Map<PolicyRef, PolicyState> policies = new HashMap<>();
   private final Map<Integer, EndpointState> endpoints = new HashMap<>();
   // Subject selectors always name their namespace: a new rule looks only at that namespace's pods.
   private final Map<String, Set<EndpointState>> endpointsByNamespace = new HashMap<>();
@@ -83,9 +82,10 @@ public final class PolicyEngine {
     if (previous != null) {
       deleteIdentity(id);
     }
-    identities.put(id, set);
+    int slot = identities.put(id, set);
     for (CachedSelector cached : selectors.values()) {
-      if (cached.selector.matches(set) && cached.matches.add(id)) {
+      if (cached.selector.matches(set)) {
+        cached.matches.set(slot);
         for (RuleState rule : cached.users) {
           for (EndpointState e : rule.subjects) {
             contribute(rule, e, id, 1);
@@ -96,11 +96,14 @@ public final class PolicyEngine {
   }
 
   public synchronized void deleteIdentity(int id) {
-    if (identities.remove(id) == null) {
+    int slot = identities.remove(id);
+    if (slot < 0) {
       return;
     }
+    // The slot goes back to the index for the next identity: no selection may keep it.
     for (CachedSelector cached : selectors.values()) {
-      if (cached.matches.remove(id)) {
+      if (cached.matches.get(slot)) {
+        cached.matches.clear(slot);
         for (RuleState rule : cached.users) {
           for (EndpointState e : rule.subjects) {
             contribute(rule, e, id, -1);
@@ -250,7 +253,7 @@ public final class PolicyEngine {
     programmed.addAll(inDatapath);
     dirtyKeys.addAll(programmed);
     for (EndpointState e : endpoints.values()) {
-      dirtyKeys.addAll(e.refs.keySet());
+      e.refs.forEach(entry -> dirtyKeys.add(PolicyEntry.key(e.ip, entry)));
     }
     programmedEnforcement.clear();
     dirtyEndpoints.addAll(endpoints.keySet());
@@ -259,7 +262,7 @@ public final class PolicyEngine {
   /** Every key wanted now, sorted. */
   public synchronized List<PolicyKey> allowedKeys() {
     List<PolicyKey> out = new ArrayList<>();
-    endpoints.values().forEach(e -> out.addAll(e.refs.keySet()));
+    endpoints.values().forEach(e -> e.refs.forEach(entry -> out.add(PolicyEntry.key(e.ip, entry))));
     out.sort(KEY_ORDER);
     return out;
   }
@@ -275,7 +278,7 @@ public final class PolicyEngine {
   /** Every policy object seen, valid or not, sorted by namespace and name. */
   public synchronized List<PolicyStatus> statuses() {
     List<PolicyStatus> out = new ArrayList<>();
-    for (PolicyState p : policies.values()) {
+    for (PolicyState p : new TreeMap<>(policies).values()) {
       Set<Integer> selected = new TreeSet<>();
       p.rules.forEach(r -> r.subjects.forEach(e -> selected.add(e.ip)));
       out.add(
@@ -298,12 +301,14 @@ public final class PolicyEngine {
       return Optional.empty();
     }
     List<EndpointPolicy.AppliedRule> rules = new ArrayList<>();
-    for (RuleState r : e.rules) {
+    List<RuleState> byPolicy = new ArrayList<>(e.rules);
+    byPolicy.sort(Comparator.comparing(r -> r.rule.source())); // stable: a policy's rules keep their order
+    for (RuleState r : byPolicy) {
       Set<Integer> ids = new TreeSet<>();
       for (int fixed : r.fixedIds) {
         ids.add(fixed);
       }
-      r.peerSelectors.forEach(s -> ids.addAll(s.matches));
+      r.peerSelectors.forEach(s -> ids.addAll(identities.idsOf(s.matches)));
       rules.add(
           new EndpointPolicy.AppliedRule(
               r.rule.source(),
@@ -312,7 +317,8 @@ public final class PolicyEngine {
               r.rule.ports(),
               List.copyOf(ids)));
     }
-    List<PolicyKey> keys = new ArrayList<>(e.refs.keySet());
+    List<PolicyKey> keys = new ArrayList<>(e.refs.size());
+    e.refs.forEach(entry -> keys.add(PolicyEntry.key(ip, entry)));
     keys.sort(KEY_ORDER);
     return Optional.of(new EndpointPolicy(ip, e.identity, e.ingressRules > 0, e.egressRules > 0, rules, keys));
   }
@@ -398,8 +404,9 @@ public final class PolicyEngine {
       contribute(rule, e, id, 1);
     }
     for (CachedSelector cached : rule.peerSelectors) {
-      for (int id : cached.matches) {
-        contribute(rule, e, id, 1);
+      BitSet slots = cached.matches;
+      for (int slot = slots.nextSetBit(0); slot >= 0; slot = slots.nextSetBit(slot + 1)) {
+        contribute(rule, e, identities.idAt(slot), 1);
       }
     }
   }
@@ -409,8 +416,9 @@ public final class PolicyEngine {
       contribute(rule, e, id, -1);
     }
     for (CachedSelector cached : rule.peerSelectors) {
-      for (int id : cached.matches) {
-        contribute(rule, e, id, -1);
+      BitSet slots = cached.matches;
+      for (int slot = slots.nextSetBit(0); slot >= 0; slot = slots.nextSetBit(slot + 1)) {
+        contribute(rule, e, identities.idAt(slot), -1);
       }
     }
     enforcement(rule, e, -1);
@@ -428,21 +436,39 @@ public final class PolicyEngine {
   }
 
   private void contribute(RuleState rule, EndpointState e, int remoteIdentity, int delta) {
-    for (PortProtocol port : rule.rule.ports()) {
-      PolicyKey key = new PolicyKey(e.ip, rule.rule.direction(), remoteIdentity, port.port(), port.protocol());
-      int count = e.refs.merge(key, delta, Integer::sum);
-      if (count == 0) {
-        e.refs.remove(key);
-        dirtyKeys.add(key);
-      } else if (count == 1 && delta > 0) {
-        dirtyKeys.add(key);
+    for (long portEntry : rule.portEntries) {
+      long entry = PolicyEntry.withIdentity(portEntry, remoteIdentity);
+      int count = e.refs.add(entry, delta);
+      if (count == 0 || (count == 1 && delta > 0)) {
+        dirtyKeys.add(PolicyEntry.key(e.ip, entry));
       }
     }
   }
 
   private boolean desired(PolicyKey key) {
     EndpointState e = endpoints.get(key.endpointIp());
-    return e != null && e.refs.containsKey(key);
+    return e != null && e.refs.contains(PolicyEntry.of(key));
+  }
+
+  private static int compareKeys(PolicyKey a, PolicyKey b) {
+    int c = Integer.compare(a.endpointIp(), b.endpointIp());
+    if (c == 0) {
+      c = a.direction().compareTo(b.direction());
+    }
+    if (c == 0) {
+      c = Integer.compare(a.remoteIdentity(), b.remoteIdentity());
+    }
+    if (c == 0) {
+      c = Integer.compare(a.port(), b.port());
+    }
+    if (c == 0) {
+      c = Integer.compare(protocolRank(a), protocolRank(b));
+    }
+    return c;
+  }
+
+  private static int protocolRank(PolicyKey key) {
+    return key.protocol() == null ? -1 : key.protocol().ordinal();
   }
 
   private void updateGauges() {
@@ -452,11 +478,12 @@ public final class PolicyEngine {
 
   private static final class CachedSelector {
     final Selector selector;
-    final Set<Integer> matches;
+    // Slots of the identity index (see IdentityIndex): cleared when an identity goes.
+    final BitSet matches;
     // A list, not a set: a rule naming the same selector twice contributes twice, and removes twice.
     final List<RuleState> users = new ArrayList<>(2);
 
-    CachedSelector(Selector selector, Set<Integer> matches) {
+    CachedSelector(Selector selector, BitSet matches) {
       this.selector = selector;
       this.matches = matches;
     }
@@ -464,12 +491,18 @@ public final class PolicyEngine {
 
   private static final class RuleState {
     final PolicyRule rule;
+    // The rule's direction and ports as PolicyEntry bits, shared by every endpoint it selects.
+    final long[] portEntries;
     final List<CachedSelector> peerSelectors = new ArrayList<>(2);
     int[] fixedIds = new int[0];
     final Set<EndpointState> subjects = new LinkedHashSet<>();
 
     RuleState(PolicyRule rule) {
       this.rule = rule;
+      this.portEntries = new long[rule.ports().size()];
+      for (int i = 0; i < portEntries.length; i++) {
+        portEntries[i] = PolicyEntry.ofPort(rule.direction(), rule.ports().get(i));
+      }
     }
   }
 
@@ -477,7 +510,8 @@ public final class PolicyEngine {
     final int ip;
     final int identity;
     final LabelSet labels;
-    final Map<PolicyKey, Integer> refs = new HashMap<>();
+    // How many (rule, peer) pairs allow each entry; the key is in force while its count is above 0.
+    final EntryCounts refs = new EntryCounts();
     final Set<RuleState> rules = new LinkedHashSet<>();
     int ingressRules;
     int egressRules;

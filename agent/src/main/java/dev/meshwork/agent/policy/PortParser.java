@@ -10,7 +10,7 @@ final class PortParser {
    * A port written as a number or a numeric string; null (with an error) for a named port or a
    * number outside 0..65535.
    */
-  static Integer port(Object value, String path, SpecReader reader) {
+  static Integer port(Object value, FieldPath path, SpecReader reader) {
     int port;
     if (value instanceof Integer i) {
       port = i;
@@ -46,7 +46,7 @@ final class PortParser {
    * TCP, UDP or SCTP; {@code ANY} (Cilium) gives null, meaning every protocol. Returns {@code
    * false} through the reader when the name is unknown.
    */
-  static ParsedProtocol protocol(Object value, String path, SpecReader reader, boolean anyAllowed) {
+  static ParsedProtocol protocol(Object value, FieldPath path, SpecReader reader, boolean anyAllowed) {
     String name = reader.string(value, path);
     if (name == null) {
       return null;

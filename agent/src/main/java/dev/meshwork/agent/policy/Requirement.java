@@ -1,5 +1,6 @@
 package dev.meshwork.agent.policy;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 
@@ -13,7 +14,18 @@ public record Requirement(String key, Operator operator, List<String> values)
   public Requirement {
     Objects.requireNonNull(key, "key");
     Objects.requireNonNull(operator, "operator");
-    values = values.size() <= 1 ? List.copyOf(values) : values.stream().distinct().sorted().toList();
+    values = values.size() <= 1 ? List.copyOf(values) : sortedDistinct(values);
+  }
+
+  private static List<String> sortedDistinct(List<String> values) {
+    List<String> sorted = new ArrayList<>(values);
+    sorted.sort(null);
+    for (int i = sorted.size() - 1; i > 0; i--) {
+      if (sorted.get(i).equals(sorted.get(i - 1))) {
+        sorted.remove(i);
+      }
+    }
+    return List.copyOf(sorted);
   }
 
   public static Requirement equal(String key, String value) {

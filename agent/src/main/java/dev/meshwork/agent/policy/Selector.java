@@ -2,16 +2,20 @@ package dev.meshwork.agent.policy;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.stream.Collectors;
 
 /**
  * A compiled label selector: every requirement must hold. Already scoped (namespace and cluster
  * requirements added by the parser), sorted and de-duplicated, so equal selectors from different
- * rules are equal values and resolve once.
+ * rules are equal values and resolve once. (A class rather than a record so that its hash, the
+ * key of the engine's selector cache, is computed once.)
  */
-public record Selector(List<Requirement> requirements) {
+public final class Selector {
+  private final List<Requirement> requirements;
+  private final int hash;
 
-  public Selector {
+  public Selector(List<Requirement> requirements) {
     List<Requirement> sorted = new ArrayList<>(requirements);
     sorted.sort(null);
     for (int i = sorted.size() - 1; i > 0; i--) {
@@ -19,7 +23,12 @@ public record Selector(List<Requirement> requirements) {
         sorted.remove(i);
       }
     }
-    requirements = List.copyOf(sorted);
+    this.requirements = List.copyOf(sorted);
+    this.hash = this.requirements.hashCode();
+  }
+
+  public List<Requirement> requirements() {
+    return requirements;
   }
 
   public boolean matches(LabelSet labels) {
@@ -51,10 +60,22 @@ public record Selector(List<Requirement> requirements) {
     return false;
   }
 
-  public Selector with(Requirement extra) {
-    List<Requirement> all = new ArrayList<>(requirements);
-    all.add(extra);
+  /** This selector with more requirements (sorted in once). */
+  public Selector with(Requirement... extra) {
+    List<Requirement> all = new ArrayList<>(requirements.size() + extra.length);
+    all.addAll(requirements);
+    all.addAll(List.of(extra));
     return new Selector(all);
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o == this || (o instanceof Selector s && s.hash == hash && s.requirements.equals(requirements));
+  }
+
+  @Override
+  public int hashCode() {
+    return hash;
   }
 
   @Override

@@ -17,7 +17,7 @@ final class SelectorParser {
   private SelectorParser() {}
 
   /** The selector at {@code path}, or null when it has errors (recorded in {@code reader}). */
-  static Selector parse(Object yaml, String path, SpecReader reader) {
+  static Selector parse(Object yaml, FieldPath path, SpecReader reader) {
     int before = reader.errorCount();
     Map<String, Object> map = reader.map(yaml, path);
     if (map == null) {
@@ -27,24 +27,27 @@ final class SelectorParser {
     List<Requirement> requirements = new ArrayList<>();
     Object matchLabels = map.get("matchLabels");
     if (matchLabels != null) {
-      Map<String, Object> labels = reader.map(matchLabels, path + ".matchLabels");
+      Map<String, Object> labels = reader.map(matchLabels, path.field("matchLabels"));
       if (labels != null) {
         labels.forEach(
             (key, value) -> {
-              String p = path + ".matchLabels." + key;
-              String v = reader.string(value, p);
-              if (checkKey(key, p, reader) && v != null) {
-                requirements.add(Requirement.equal(LabelSet.canonicalKey(key), v));
+              String canonical = LabelSet.canonicalKey(key);
+              if (value instanceof String v && !canonical.isEmpty()) {
+                requirements.add(Requirement.equal(canonical, v));
+              } else {
+                FieldPath p = path.field("matchLabels").field(key);
+                reader.string(value, p);
+                checkKey(canonical, p, reader);
               }
             });
       }
     }
     Object matchExpressions = map.get("matchExpressions");
     if (matchExpressions != null) {
-      List<?> expressions = reader.list(matchExpressions, path + ".matchExpressions");
+      List<?> expressions = reader.list(matchExpressions, path.field("matchExpressions"));
       if (expressions != null) {
         for (int i = 0; i < expressions.size(); i++) {
-          Requirement r = expression(expressions.get(i), path + ".matchExpressions[" + i + "]", reader);
+          Requirement r = expression(expressions.get(i), path.field("matchExpressions").index(i), reader);
           if (r != null) {
             requirements.add(r);
           }
@@ -54,33 +57,37 @@ final class SelectorParser {
     return reader.errorCount() == before ? new Selector(requirements) : null;
   }
 
-  private static Requirement expression(Object yaml, String path, SpecReader reader) {
+  private static Requirement expression(Object yaml, FieldPath path, SpecReader reader) {
     Map<String, Object> map = reader.map(yaml, path);
     if (map == null) {
       return null;
     }
     reader.onlyFields(map, path, EXPRESSION_FIELDS, Set.of());
-    String key = reader.string(map.get("key"), path + ".key");
-    String opName = reader.string(map.get("operator"), path + ".operator");
-    if (key == null || opName == null || !checkKey(key, path + ".key", reader)) {
+    String key = reader.string(map.get("key"), path.field("key"));
+    String opName = reader.string(map.get("operator"), path.field("operator"));
+    if (key == null || opName == null) {
+      return null;
+    }
+    String canonicalKey = LabelSet.canonicalKey(key);
+    if (!checkKey(canonicalKey, path.field("key"), reader)) {
       return null;
     }
     Operator op = Operator.fromYaml(opName);
     if (op == null) {
       reader.error(
-          path + ".operator",
+          path.field("operator"),
           "unknown operator \"" + opName + "\" (expected In, NotIn, Exists or DoesNotExist)");
       return null;
     }
     List<String> values = new ArrayList<>();
     Object rawValues = map.get("values");
     if (rawValues != null) {
-      List<?> list = reader.list(rawValues, path + ".values");
+      List<?> list = reader.list(rawValues, path.field("values"));
       if (list == null) {
         return null;
       }
       for (int i = 0; i < list.size(); i++) {
-        String v = reader.string(list.get(i), path + ".values[" + i + "]");
+        String v = reader.string(list.get(i), path.field("values").index(i));
         if (v == null) {
           return null;
         }
@@ -89,18 +96,19 @@ final class SelectorParser {
     }
     boolean needsValues = op == Operator.IN || op == Operator.NOT_IN;
     if (needsValues && values.isEmpty()) {
-      reader.error(path + ".values", "operator " + opName + " needs at least one value");
+      reader.error(path.field("values"), "operator " + opName + " needs at least one value");
       return null;
     }
     if (!needsValues && !values.isEmpty()) {
-      reader.error(path + ".values", "operator " + opName + " takes no values");
+      reader.error(path.field("values"), "operator " + opName + " takes no values");
       return null;
     }
-    return new Requirement(LabelSet.canonicalKey(key), op, values);
+    return new Requirement(canonicalKey, op, values);
   }
 
-  private static boolean checkKey(String key, String path, SpecReader reader) {
-    if (LabelSet.canonicalKey(key).isEmpty()) {
+  /** Whether a label key (already without its source prefix) is usable; an error otherwise. */
+  private static boolean checkKey(String canonicalKey, FieldPath path, SpecReader reader) {
+    if (canonicalKey.isEmpty()) {
       reader.error(path, "empty label key");
       return false;
     }

@@ -19,13 +19,13 @@ final class SpecReader {
     return errors.size();
   }
 
-  void error(String path, String message) {
+  void error(FieldPath path, String message) {
     errors.add(path + ": " + message);
   }
 
   /** The map at {@code path}, or null (with an error) when the value is something else. */
   @SuppressWarnings("unchecked")
-  Map<String, Object> map(Object value, String path) {
+  Map<String, Object> map(Object value, FieldPath path) {
     if (value instanceof Map<?, ?> m) {
       return (Map<String, Object>) m;
     }
@@ -33,7 +33,7 @@ final class SpecReader {
     return null;
   }
 
-  List<?> list(Object value, String path) {
+  List<?> list(Object value, FieldPath path) {
     if (value instanceof List<?> l) {
       return l;
     }
@@ -41,7 +41,7 @@ final class SpecReader {
     return null;
   }
 
-  String string(Object value, String path) {
+  String string(Object value, FieldPath path) {
     if (value instanceof String s) {
       return s;
     }
@@ -53,15 +53,15 @@ final class SpecReader {
    * Reports every key of {@code map} outside {@code supported}; those in {@code known} are named
    * as valid but not implemented by Meshwork.
    */
-  void onlyFields(Map<String, Object> map, String path, Set<String> supported, Set<String> known) {
+  void onlyFields(Map<String, Object> map, FieldPath path, Set<String> supported, Set<String> known) {
     for (String key : map.keySet()) {
       if (supported.contains(key)) {
         continue;
       }
       if (known.contains(key)) {
-        error(path + "." + key, "not supported by Meshwork");
+        error(path.field(key), "not supported by Meshwork");
       } else {
-        error(path + "." + key, "unknown field");
+        error(path.field(key), "unknown field");
       }
     }
   }

@@ -159,7 +159,7 @@ class IncrementalMatchesFullComputationTest {
           expected.add(id);
         }
       });
-      assertThat(index.select(selector)).as(selector.toString()).isEqualTo(expected);
+      assertThat(index.idsOf(index.select(selector))).as(selector.toString()).isEqualTo(expected);
     }
   }
 }

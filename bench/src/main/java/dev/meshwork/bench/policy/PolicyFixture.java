@@ -64,8 +64,12 @@ public final class PolicyFixture {
     return labels.stream().filter(l -> l.startsWith(prefix)).findFirst().orElseThrow().substring(prefix.length());
   }
 
+  public PolicyConfig config() {
+    return new PolicyConfig(CLUSTERS[0], true);
+  }
+
   public PolicyEngine newEngine() {
-    return new PolicyEngine(new PolicyConfig(CLUSTERS[0], true), new SimpleMeterRegistry());
+    return new PolicyEngine(config(), new SimpleMeterRegistry());
   }
 
   /** Loads everything into {@code engine} (identities, endpoints, policies). */
