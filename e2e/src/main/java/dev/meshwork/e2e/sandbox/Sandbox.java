@@ -50,6 +50,9 @@ public final class Sandbox implements AutoCloseable {
   /** Agents and operators that exit on their own are restarted, as their pods would be, this often. */
   static final int MAX_RESTARTS = 3;
 
+  /** How long an agent may take to see every cluster ready: eight JVMs starting on two loaded cores take minutes. */
+  private static final long AGENT_READY_SECONDS = 300;
+
   static final String CHILD_JAVA_OPTS = "-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xmx256m -Xss512k";
 
   private final MeshSpec mesh;
@@ -498,7 +501,7 @@ public final class Sandbox implements AutoCloseable {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
     // clustermesh status --wait: every remote cluster connected and synced, as the agent reports it.
-    long deadline = System.nanoTime() + 120_000_000_000L;
+    long deadline = System.nanoTime() + AGENT_READY_SECONDS * 1_000_000_000L;
     while (true) {
       if (agent.gaveUp()) {
         throw new IOException("agent of " + node + " exited " + (agent.restarts() + 1) + " times: " + agent.tail(8));
@@ -510,7 +513,7 @@ public final class Sandbox implements AutoCloseable {
         return;
       }
       if (System.nanoTime() > deadline) {
-        throw new IOException("agent of " + node + " does not see every cluster ready after 120 s: "
+        throw new IOException("agent of " + node + " does not see every cluster ready after " + AGENT_READY_SECONDS + " s: "
             + err.toString().strip() + "\n" + agent.tail(8));
       }
       err.getBuffer().setLength(0);
@@ -518,7 +521,7 @@ public final class Sandbox implements AutoCloseable {
   }
 
   private void awaitSocket(String node, ManagedProcess agent) throws IOException {
-    long deadline = System.nanoTime() + 120_000_000_000L;
+    long deadline = System.nanoTime() + AGENT_READY_SECONDS * 1_000_000_000L;
     while (System.nanoTime() < deadline) {
       if (agent.gaveUp()) {
         throw new IOException("agent of " + node + " exited " + (agent.restarts() + 1) + " times: " + agent.tail(8));
@@ -528,7 +531,7 @@ public final class Sandbox implements AutoCloseable {
       }
       Commands.sleep(200);
     }
-    throw new IOException("agent of " + node + " has no API socket after 120 s");
+    throw new IOException("agent of " + node + " has no API socket after " + AGENT_READY_SECONDS + " s");
   }
 
   // ---- for the CLI and the scenarios -------------------------------------------------------------

@@ -16,7 +16,9 @@ import io.fabric8.kubernetes.api.model.Pod;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.HexFormat;
@@ -200,8 +202,23 @@ public final class BlogMesh implements AutoCloseable {
     }
   }
 
+  /**
+   * Stops and removes the sandbox, keeping its logs (etcd, operators, kvstore-syncs, agents, CNI,
+   * pods) in {@code target/sandbox-logs/<prefix>/} for the post-mortem of a failed case.
+   */
   @Override
   public void close() {
+    Path logs = Path.of("target", "sandbox-logs", prefix);
+    Path root = sandbox.runDir().root();
+    try (var files = Files.walk(root)) {
+      for (Path log : files.filter(f -> f.getFileName().toString().endsWith(".log") && Files.isRegularFile(f)).toList()) {
+        Path copy = logs.resolve(root.relativize(log).toString().replace('/', '_'));
+        Files.createDirectories(logs);
+        Files.copy(log, copy, StandardCopyOption.REPLACE_EXISTING);
+      }
+    } catch (IOException | RuntimeException e) {
+      System.out.println("sandbox " + prefix + ": could not keep its logs in " + logs + ": " + e);
+    }
     sandbox.close();
   }
 }

@@ -90,6 +90,8 @@ class ControlPlaneKillConnectionPrivilegedIT {
         operator.kill();
         kvstoreSync.kill();
         int killedAtStep = churnSteps.get();
+        System.out.println("[reliability] SIGKILLed the shared operator (pid " + operatorPid + ") and the test cluster's"
+            + " kvstore-sync (pid " + kvstoreSyncPid + ") at " + java.time.Instant.now() + at(started));
         assertThat(ProcessHandle.of(operatorPid)).as("shared operator pid %d after SIGKILL", operatorPid).isEmpty();
         assertThat(ProcessHandle.of(kvstoreSyncPid)).as("test kvstore-sync pid %d after SIGKILL", kvstoreSyncPid)
             .isEmpty();
@@ -97,6 +99,7 @@ class ControlPlaneKillConnectionPrivilegedIT {
         operator.start();
         kvstoreSync.start();
         long restarted = System.nanoTime();
+        System.out.println("[reliability] restarted both at " + java.time.Instant.now() + at(started));
         Thread.sleep(WATCH_AFTER_RESTART.toMillis());
         churn.close();
         mesh.scaleBackends(3);
