@@ -84,7 +84,9 @@ public final class BlogMesh implements AutoCloseable {
     try {
       mesh.apply(SHARED, "k8s-shared-cluster.yaml");
       mesh.apply(TEST, "k8s-test-cluster.yaml");
-      await("a first answer from backend-svc").atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(500))
+      // On a loaded machine the kubelet shim may not have created the frontend pod yet: exec then throws.
+      await("a first answer from backend-svc").atMost(Duration.ofSeconds(180)).pollInterval(Duration.ofMillis(500))
+          .ignoreExceptionsInstanceOf(IOException.class)
           .until(() -> mesh.request().isPresent());
       return mesh;
     } catch (Exception | AssertionError e) {
