@@ -46,13 +46,13 @@ public final class Sandbox implements AutoCloseable {
   // The mock server logs every request through java.util.logging; JUL keeps loggers weakly, so hold it.
   private static final java.util.logging.Logger MOCK_SERVER_LOG = java.util.logging.Logger.getLogger("io.fabric8.mockwebserver");
 
-  /** JVM options of the child JVMs: small heaps, C1 only (start-up matters more than peak speed here). */
-  /** Agents and operators that exit on their own are restarted, as their pods would be, this often. */
+  /** Agents, operators and kvstore-syncs that exit on their own are restarted, as their pods would be, this often. */
   static final int MAX_RESTARTS = 3;
 
   /** How long an agent may take to see every cluster ready: eight JVMs starting on two loaded cores take minutes. */
   private static final long AGENT_READY_SECONDS = 300;
 
+  /** JVM options of the child JVMs: small heaps, C1 only (start-up matters more than peak speed here). */
   static final String CHILD_JAVA_OPTS = "-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xmx256m -Xss512k";
 
   private final MeshSpec mesh;
@@ -454,8 +454,7 @@ public final class Sandbox implements AutoCloseable {
   private void startAgent(MeshSpec.Cluster c, String node) throws IOException {
     Path dir = runDir.node(node);
     // nsenter, not `ip netns exec`: the latter remounts /sys and hides /sys/fs/bpf.
-    List<String> command = new ArrayList<>(List.of("/usr/bin/nsenter",
-        "--net=" + Underlay.netnsPath(underlay.nodeNamespace(node)),
+    List<String> command = List.of("/usr/bin/nsenter", "--net=" + Underlay.netnsPath(underlay.nodeNamespace(node)),
         "--", home.resolve("bin/meshwork-agent").toString(),
         "--cluster-name=" + c.name(),
         "--cluster-id=" + c.id(),
@@ -467,7 +466,7 @@ public final class Sandbox implements AutoCloseable {
         "--bpffs-root=" + bpffsRoot(),
         "--policy-enforcement=enabled",
         "--endpoint-state-dir=" + dir.resolve("endpoints"),
-        "--clustermesh-source=" + mesh.clustermeshSource().flag()));
+        "--clustermesh-source=" + mesh.clustermeshSource().flag());
     ManagedProcess agent = new ManagedProcess("agent " + node, command, javaEnvironment(c), dir.resolve("agent.log"),
         journal).restartOnExit(MAX_RESTARTS);
     agents.put(node, agent);
