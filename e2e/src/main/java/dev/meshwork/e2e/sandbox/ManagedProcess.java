@@ -127,7 +127,7 @@ public final class ManagedProcess {
     }
   }
 
-  /** Kills it at once (a crash). */
+  /** Kills it at once (a crash): SIGKILL to its pid; it is not restarted until {@link #start()}. */
   public synchronized void kill() {
     stopping = true;
     Process p = process;

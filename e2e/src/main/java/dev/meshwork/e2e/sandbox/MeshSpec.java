@@ -18,11 +18,13 @@ import org.yaml.snakeyaml.constructor.SafeConstructor;
 import org.yaml.snakeyaml.error.YAMLException;
 
 /**
- * What the sandbox builds: clusters (name, id, pod CIDR, service CIDR, nodes) and the underlay
- * subnet every node gets an address from. The mesh file is YAML:
+ * What the sandbox builds: clusters (name, id, pod CIDR, service CIDR, nodes), the underlay
+ * subnet every node gets an address from, and where agents read the remote clusters from. The
+ * mesh file is YAML:
  *
  * <pre>
  * underlay: 198.18.100.0/24
+ * clustermeshSource: direct     # or cache: a meshwork-kvstore-sync per cluster, agents read its mirror
  * clusters:
  * - name: k8s-test-cluster
  *   id: 1
@@ -31,7 +33,7 @@ import org.yaml.snakeyaml.error.YAMLException;
  *   nodes: [test-1, test-2]
  * </pre>
  */
-public record MeshSpec(IpPrefix underlay, List<Cluster> clusters) {
+public record MeshSpec(IpPrefix underlay, List<Cluster> clusters, ClustermeshSource clustermeshSource) {
 
   public static final IpPrefix DEFAULT_UNDERLAY = IpPrefix.parse("198.18.100.0/24");
   private static final IpPrefix ALLOWED_UNDERLAY = IpPrefix.parse("198.18.0.0/15");
@@ -46,9 +48,49 @@ public record MeshSpec(IpPrefix underlay, List<Cluster> clusters) {
     }
   }
 
+  /**
+   * Where the agents read the remote clusters from (the agent's {@code --clustermesh-source}):
+   * each remote's etcd ({@code direct}), or the local etcd, into which one {@code
+   * meshwork-kvstore-sync} per cluster mirrors every remote ({@code cache}).
+   */
+  public enum ClustermeshSource {
+    DIRECT,
+    CACHE;
+
+    /** The value in the mesh file and of the agent's flag. */
+    public String flag() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    static ClustermeshSource parse(Object value) {
+      for (ClustermeshSource source : values()) {
+        if (source.flag().equals(value)) {
+          return source;
+        }
+      }
+      throw new IllegalArgumentException("clustermeshSource '" + value + "' must be direct or cache");
+    }
+  }
+
   public MeshSpec {
     clusters = List.copyOf(clusters);
+    java.util.Objects.requireNonNull(clustermeshSource, "clustermeshSource");
     validate(underlay, clusters);
+  }
+
+  /** A mesh whose agents read every remote cluster directly. */
+  public MeshSpec(IpPrefix underlay, List<Cluster> clusters) {
+    this(underlay, clusters, ClustermeshSource.DIRECT);
+  }
+
+  /** The same mesh with the agents reading the remote clusters from {@code source}. */
+  public MeshSpec withClustermeshSource(ClustermeshSource source) {
+    return new MeshSpec(underlay, clusters, source);
+  }
+
+  /** True when every cluster runs a meshwork-kvstore-sync and its agents read the mirror. */
+  public boolean cacheMode() {
+    return clustermeshSource == ClustermeshSource.CACHE;
   }
 
   /** The blog's mesh: k8s-test-cluster (id 1, 10.1.0.0/16) and k8s-shared-cluster (id 2, 10.2.0.0/16). */
@@ -86,9 +128,12 @@ public record MeshSpec(IpPrefix underlay, List<Cluster> clusters) {
       throw new IllegalArgumentException("not valid YAML: " + e.getMessage(), e);
     }
     if (!(root instanceof Map<?, ?> top)) {
-      throw new IllegalArgumentException("expected a mapping with 'clusters' (and optionally 'underlay')");
+      throw new IllegalArgumentException(
+          "expected a mapping with 'clusters' (and optionally 'underlay' and 'clustermeshSource')");
     }
     IpPrefix underlay = top.containsKey("underlay") ? prefix("underlay", top.get("underlay")) : DEFAULT_UNDERLAY;
+    ClustermeshSource source = top.containsKey("clustermeshSource")
+        ? ClustermeshSource.parse(top.get("clustermeshSource")) : ClustermeshSource.DIRECT;
     if (!(top.get("clusters") instanceof List<?> list) || list.isEmpty()) {
       throw new IllegalArgumentException("'clusters' must be a non-empty list");
     }
@@ -123,7 +168,7 @@ public record MeshSpec(IpPrefix underlay, List<Cluster> clusters) {
       }
       clusters.add(new Cluster(n, id, pods, services, nodes));
     }
-    return new MeshSpec(underlay, clusters);
+    return new MeshSpec(underlay, clusters, source);
   }
 
   private static IpPrefix prefix(String what, Object value) {
@@ -229,7 +274,8 @@ public record MeshSpec(IpPrefix underlay, List<Cluster> clusters) {
 
   /** The mesh file form of this spec (written into the run directory). */
   public String toYaml() {
-    StringBuilder out = new StringBuilder("underlay: ").append(underlay).append("\nclusters:\n");
+    StringBuilder out = new StringBuilder("underlay: ").append(underlay).append('\n')
+        .append("clustermeshSource: ").append(clustermeshSource.flag()).append("\nclusters:\n");
     for (Cluster c : clusters) {
       out.append("- name: ").append(c.name()).append('\n')
           .append("  id: ").append(c.id()).append('\n')

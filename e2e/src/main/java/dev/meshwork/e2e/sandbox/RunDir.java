@@ -14,7 +14,8 @@ import java.nio.file.Path;
  * daemon.log                the daemon's log (API servers, kubelet shim)
  * ca/CLUSTER/               each etcd's CA, server and local client certificates
  * mesh/CLUSTER/clustermesh/ the clustermesh config directory of CLUSTER's agents (other clusters)
- * clusters/CLUSTER/         kubeconfig, kvstore.yaml, etcd data and log, operator.log, pods (kubelet shim)
+ * clusters/CLUSTER/         kubeconfig, kvstore.yaml, etcd data and log, operator.log, kvstore-sync.log
+ *                           (cache mode), pods (kubelet shim)
  * nodes/NODE/               agent.sock, agent.log, endpoints/, net.d/05-meshwork.conflist, cni.log
  * cni/bin/meshwork-cni      the installed CNI launcher
  * </pre>

@@ -32,8 +32,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A whole mesh on this machine: per cluster a TLS etcd, a Kubernetes API (fabric8's mock server
- * in CRUD mode), the operator and the kubelet shim; per node a network namespace on the underlay
- * bridge with its agent running inside it (eBPF datapath, policy enforced, CNI served).
+ * in CRUD mode), the operator, the kubelet shim and, in cache mode, a kvstore-sync; per node a
+ * network namespace on the underlay bridge with its agent running inside it (eBPF datapath,
+ * policy enforced, CNI served).
  *
  * <p>{@link #up} brings it up step by step and returns once every agent sees every cluster ready;
  * {@link #close()} stops everything. Every namespace, link, pin directory and process is put in
@@ -45,10 +46,13 @@ public final class Sandbox implements AutoCloseable {
   // The mock server logs every request through java.util.logging; JUL keeps loggers weakly, so hold it.
   private static final java.util.logging.Logger MOCK_SERVER_LOG = java.util.logging.Logger.getLogger("io.fabric8.mockwebserver");
 
-  /** JVM options of the child JVMs: small heaps, C1 only (start-up matters more than peak speed here). */
-  /** Agents and operators that exit on their own are restarted, as their pods would be, this often. */
+  /** Agents, operators and kvstore-syncs that exit on their own are restarted, as their pods would be, this often. */
   static final int MAX_RESTARTS = 3;
 
+  /** How long an agent may take to see every cluster ready: eight JVMs starting on two loaded cores take minutes. */
+  private static final long AGENT_READY_SECONDS = 300;
+
+  /** JVM options of the child JVMs: small heaps, C1 only (start-up matters more than peak speed here). */
   static final String CHILD_JAVA_OPTS = "-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xmx256m -Xss512k";
 
   private final MeshSpec mesh;
@@ -60,6 +64,7 @@ public final class Sandbox implements AutoCloseable {
   private final Consumer<String> progress;
   private final Map<String, ManagedProcess> etcds = new LinkedHashMap<>();
   private final Map<String, ManagedProcess> operators = new LinkedHashMap<>();
+  private final Map<String, ManagedProcess> kvstoreSyncs = new LinkedHashMap<>();
   private final Map<String, ManagedProcess> agents = new LinkedHashMap<>();
   private final Map<String, KubernetesMockServer> apiServers = new LinkedHashMap<>();
   private final Map<String, KubernetesClient> clients = new LinkedHashMap<>();
@@ -156,6 +161,11 @@ public final class Sandbox implements AutoCloseable {
     for (MeshSpec.Cluster c : mesh.clusters()) {
       step("operator " + c.name(), () -> startOperator(c));
     }
+    if (mesh.cacheMode()) {
+      for (MeshSpec.Cluster c : mesh.clusters()) {
+        step("kvstore-sync " + c.name(), () -> startKvstoreSync(c));
+      }
+    }
     step("cni", () -> installCni());
     for (MeshSpec.Cluster c : mesh.clusters()) {
       for (String node : c.nodes()) {
@@ -206,7 +216,11 @@ public final class Sandbox implements AutoCloseable {
     if (!Files.isExecutable(Path.of("/usr/bin/busybox")) && !Files.isExecutable(Path.of("/bin/busybox"))) {
       problems.add("busybox is missing (apt-get install busybox-static): pods run busybox httpd");
     }
-    for (String module : List.of("agent", "operator", "cni-plugin", "cli")) {
+    List<String> modules = new ArrayList<>(List.of("agent", "operator", "cni-plugin", "cli"));
+    if (mesh.cacheMode()) {
+      modules.add("kvstore-sync");
+    }
+    for (String module : modules) {
       Path target = home.resolve(module).resolve("target");
       boolean built;
       try (var files = Files.list(target)) {
@@ -397,6 +411,24 @@ public final class Sandbox implements AutoCloseable {
     progress.accept("  operator of " + c.name() + " (pid " + operator.pid() + ", log " + operator.log() + ")");
   }
 
+  /**
+   * The cluster's kvstore-sync, in the host namespace like the operator: it mirrors every remote
+   * cluster of the clustermesh config directory (the agents' own) into the local etcd.
+   */
+  private void startKvstoreSync(MeshSpec.Cluster c) throws IOException {
+    List<String> command = List.of(home.resolve("bin/meshwork-kvstore-sync").toString(),
+        "--cluster-name=" + c.name(),
+        "--cluster-id=" + c.id(),
+        "--kvstore-config=" + runDir.kvstoreConfig(c.name()),
+        "--clustermesh-config-dir=" + runDir.clustermeshDir(c.name()),
+        "--metrics-port=0");
+    ManagedProcess sync = new ManagedProcess("kvstore-sync " + c.name(), command, javaEnvironment(c),
+        runDir.cluster(c.name()).resolve("kvstore-sync.log"), journal).restartOnExit(MAX_RESTARTS);
+    kvstoreSyncs.put(c.name(), sync);
+    sync.start();
+    progress.accept("  kvstore-sync of " + c.name() + " (pid " + sync.pid() + ", log " + sync.log() + ")");
+  }
+
   private void installCni() throws IOException {
     Files.createDirectories(runDir.cniBinDir());
     for (MeshSpec.Cluster c : mesh.clusters()) {
@@ -433,7 +465,8 @@ public final class Sandbox implements AutoCloseable {
         "--datapath=bpf",
         "--bpffs-root=" + bpffsRoot(),
         "--policy-enforcement=enabled",
-        "--endpoint-state-dir=" + dir.resolve("endpoints"));
+        "--endpoint-state-dir=" + dir.resolve("endpoints"),
+        "--clustermesh-source=" + mesh.clustermeshSource().flag());
     ManagedProcess agent = new ManagedProcess("agent " + node, command, javaEnvironment(c), dir.resolve("agent.log"),
         journal).restartOnExit(MAX_RESTARTS);
     agents.put(node, agent);
@@ -467,7 +500,7 @@ public final class Sandbox implements AutoCloseable {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
     // clustermesh status --wait: every remote cluster connected and synced, as the agent reports it.
-    long deadline = System.nanoTime() + 120_000_000_000L;
+    long deadline = System.nanoTime() + AGENT_READY_SECONDS * 1_000_000_000L;
     while (true) {
       if (agent.gaveUp()) {
         throw new IOException("agent of " + node + " exited " + (agent.restarts() + 1) + " times: " + agent.tail(8));
@@ -479,7 +512,7 @@ public final class Sandbox implements AutoCloseable {
         return;
       }
       if (System.nanoTime() > deadline) {
-        throw new IOException("agent of " + node + " does not see every cluster ready after 120 s: "
+        throw new IOException("agent of " + node + " does not see every cluster ready after " + AGENT_READY_SECONDS + " s: "
             + err.toString().strip() + "\n" + agent.tail(8));
       }
       err.getBuffer().setLength(0);
@@ -487,7 +520,7 @@ public final class Sandbox implements AutoCloseable {
   }
 
   private void awaitSocket(String node, ManagedProcess agent) throws IOException {
-    long deadline = System.nanoTime() + 120_000_000_000L;
+    long deadline = System.nanoTime() + AGENT_READY_SECONDS * 1_000_000_000L;
     while (System.nanoTime() < deadline) {
       if (agent.gaveUp()) {
         throw new IOException("agent of " + node + " exited " + (agent.restarts() + 1) + " times: " + agent.tail(8));
@@ -497,7 +530,7 @@ public final class Sandbox implements AutoCloseable {
       }
       Commands.sleep(200);
     }
-    throw new IOException("agent of " + node + " has no API socket after 120 s");
+    throw new IOException("agent of " + node + " has no API socket after " + AGENT_READY_SECONDS + " s");
   }
 
   // ---- for the CLI and the scenarios -------------------------------------------------------------
@@ -523,6 +556,25 @@ public final class Sandbox implements AutoCloseable {
   public ManagedProcess etcd(String cluster) {
     mesh.cluster(cluster);
     return etcds.get(cluster);
+  }
+
+  /**
+   * The cluster's operator. Tests crash it with {@link ManagedProcess#kill()} (SIGKILL to its pid)
+   * and bring it back with {@link ManagedProcess#start()}; the journal records each new pid.
+   */
+  public ManagedProcess operator(String cluster) {
+    mesh.cluster(cluster);
+    return operators.get(cluster);
+  }
+
+  /** The cluster's kvstore-sync (cache mode only); killed and restarted like {@link #operator}. */
+  public ManagedProcess kvstoreSync(String cluster) {
+    mesh.cluster(cluster);
+    if (!mesh.cacheMode()) {
+      throw new IllegalStateException("cluster " + cluster + " runs no kvstore-sync: the mesh's clustermeshSource is "
+          + mesh.clustermeshSource().flag() + ", not cache");
+    }
+    return kvstoreSyncs.get(cluster);
   }
 
   public ManagedProcess agent(String node) {
@@ -580,7 +632,7 @@ public final class Sandbox implements AutoCloseable {
   /** Whether every child process still runs (the daemon checks this for `status`). */
   public List<String> deadProcesses() {
     List<String> dead = new ArrayList<>();
-    for (Map<String, ManagedProcess> group : List.of(etcds, operators, agents)) {
+    for (Map<String, ManagedProcess> group : List.of(etcds, operators, kvstoreSyncs, agents)) {
       for (ManagedProcess p : group.values()) {
         if (!p.running()) {
           dead.add(p.name());
@@ -592,7 +644,7 @@ public final class Sandbox implements AutoCloseable {
 
   // ---- down ------------------------------------------------------------------------------------
 
-  /** Stops the pods (CNI DEL), agents, operators, API servers and etcds, in that order. */
+  /** Stops the pods (CNI DEL), agents, kvstore-syncs, operators, API servers and etcds, in that order. */
   void stopAll() {
     for (Map.Entry<String, KubeletShim> shim : kubelets.entrySet()) {
       try {
@@ -603,6 +655,7 @@ public final class Sandbox implements AutoCloseable {
     }
     kubelets.clear();
     stopGroup(agents);
+    stopGroup(kvstoreSyncs);
     stopGroup(operators);
     for (KubernetesClient client : clients.values()) {
       client.close();

@@ -24,8 +24,8 @@ import picocli.CommandLine.Parameters;
     mixinStandardHelpOptions = true,
     description = {
       "A multi-cluster Meshwork mesh on this machine: per cluster a TLS etcd, a Kubernetes API",
-      "(fabric8 mock server), the operator and a kubelet shim; per node a network namespace with",
-      "its agent (eBPF datapath). Needs root. See docs/sandbox.md."
+      "(fabric8 mock server), the operator, a kubelet shim and, in cache mode, a kvstore-sync; per",
+      "node a network namespace with its agent (eBPF datapath). Needs root. See docs/sandbox.md."
     },
     subcommands = {
       SandboxCli.Up.class,
@@ -317,7 +317,7 @@ public final class SandboxCli implements Runnable {
       String last = Files.exists(runDir.progress())
           ? Files.readAllLines(runDir.progress()).stream().reduce((a, b) -> b).orElse("starting") : "starting";
       out.println("run dir   " + runDir.root() + " (prefix " + prefix + ", underlay " + mesh.underlay()
-          + ", host " + mesh.hostAddress() + ")");
+          + ", host " + mesh.hostAddress() + ", clustermesh source " + mesh.clustermeshSource().flag() + ")");
       out.println("state     " + last);
       boolean allAlive = true;
       out.println();

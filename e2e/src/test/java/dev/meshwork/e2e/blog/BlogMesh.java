@@ -16,7 +16,9 @@ import io.fabric8.kubernetes.api.model.Pod;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.HexFormat;
@@ -65,18 +67,26 @@ public final class BlogMesh implements AutoCloseable {
    * @param underlayTo the highest (exclusive)
    */
   public static BlogMesh upWithBlogManifests(String prefixBase, int underlayFrom, int underlayTo) throws Exception {
+    return upWithBlogManifests(prefixBase, underlayFrom, underlayTo, MeshSpec.ClustermeshSource.DIRECT);
+  }
+
+  /** As above, with the agents reading the remote clusters from {@code source} (cache: through kvstore-sync). */
+  public static BlogMesh upWithBlogManifests(String prefixBase, int underlayFrom, int underlayTo,
+      MeshSpec.ClustermeshSource source) throws Exception {
     String prefix = prefixBase + HexFormat.of().toHexDigits((short) ThreadLocalRandom.current().nextInt());
     IpPrefix underlay =
         IpPrefix.parse("198.19." + ThreadLocalRandom.current().nextInt(underlayFrom, underlayTo) + ".0/24");
     Path home = SandboxCli.home();
     RunDir runDir = new RunDir(Path.of("/tmp", prefix));
-    Sandbox sandbox = Sandbox.up(MeshSpec.blog(underlay), runDir, prefix, home,
+    Sandbox sandbox = Sandbox.up(MeshSpec.blog(underlay).withClustermeshSource(source), runDir, prefix, home,
         line -> System.out.println("sandbox " + prefix + ": " + line));
     BlogMesh mesh = new BlogMesh(sandbox, prefix, home);
     try {
       mesh.apply(SHARED, "k8s-shared-cluster.yaml");
       mesh.apply(TEST, "k8s-test-cluster.yaml");
-      await("a first answer from backend-svc").atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(500))
+      // On a loaded machine the kubelet shim may not have created the frontend pod yet: exec then throws.
+      await("a first answer from backend-svc").atMost(Duration.ofSeconds(180)).pollInterval(Duration.ofMillis(500))
+          .ignoreExceptionsInstanceOf(IOException.class)
           .until(() -> mesh.request().isPresent());
       return mesh;
     } catch (Exception | AssertionError e) {
@@ -154,6 +164,36 @@ public final class BlogMesh implements AutoCloseable {
     }
   }
 
+  /**
+   * The backend IPs of backend-svc (its ClusterIP in the test cluster) in a node's agent's
+   * load-balancer entries, in slot order: a backend programmed twice shows twice.
+   */
+  public List<String> backendSvcBackendIps(String node) {
+    String clusterIp = sandbox.client(TEST).services().inNamespace(NAMESPACE).withName("backend-svc").get()
+        .getSpec().getClusterIP();
+    try (AgentConnection connection = AgentConnection.open(sandbox.agentSocket(node))) {
+      return connection.inspection().listLoadBalancerEntries(ListRequest.getDefaultInstance()).getEntriesList().stream()
+          .filter(e -> e.getSlot() > 0 && e.getServiceAddress().startsWith(clusterIp + ":"))
+          .map(e -> e.getBackendAddress().substring(0, e.getBackendAddress().indexOf(':')))
+          .toList();
+    }
+  }
+
+  /** The IPs of the shared cluster's backend pods that are Ready (what backend-svc's endpoints hold). */
+  public Set<String> readyBackendIps() {
+    return pods(SHARED, "backend").stream()
+        .filter(p -> p.getStatus() != null && p.getStatus().getPodIP() != null && p.getStatus().getConditions() != null
+            && p.getStatus().getConditions().stream()
+                .anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus())))
+        .map(p -> p.getStatus().getPodIP())
+        .collect(Collectors.toCollection(TreeSet::new));
+  }
+
+  /** Scales the shared cluster's backend Deployment. */
+  public void scaleBackends(int replicas) {
+    sandbox.client(SHARED).apps().deployments().inNamespace(NAMESPACE).withName("backend").scale(replicas);
+  }
+
   /** True when the node's agent answers and reports every remote cluster ready. */
   public boolean agentReady(String node) {
     try (AgentConnection connection = AgentConnection.open(sandbox.agentSocket(node))) {
@@ -164,8 +204,23 @@ public final class BlogMesh implements AutoCloseable {
     }
   }
 
+  /**
+   * Stops and removes the sandbox, keeping its logs (etcd, operators, kvstore-syncs, agents, CNI,
+   * pods) in {@code target/sandbox-logs/<prefix>/} for the post-mortem of a failed case.
+   */
   @Override
   public void close() {
+    Path logs = Path.of("target", "sandbox-logs", prefix);
+    Path root = sandbox.runDir().root();
+    try (var files = Files.walk(root)) {
+      for (Path log : files.filter(f -> f.getFileName().toString().endsWith(".log") && Files.isRegularFile(f)).toList()) {
+        Path copy = logs.resolve(root.relativize(log).toString().replace('/', '_'));
+        Files.createDirectories(logs);
+        Files.copy(log, copy, StandardCopyOption.REPLACE_EXISTING);
+      }
+    } catch (IOException | RuntimeException e) {
+      System.out.println("sandbox " + prefix + ": could not keep its logs in " + logs + ": " + e);
+    }
     sandbox.close();
   }
 }

@@ -63,6 +63,22 @@ class MeshSpecTest {
   }
 
   @Test
+  void clustermeshSourceIsDirectUnlessTheFileAsksForCacheMode() {
+    String clusters = """
+        clusters:
+        - {name: a, id: 1, podCidr: 10.1.0.0/16, nodes: [n1]}
+        - {name: b, id: 2, podCidr: 10.2.0.0/16, nodes: [n2]}
+        """;
+
+    assertThat(MeshSpec.parse(clusters).clustermeshSource()).isEqualTo(MeshSpec.ClustermeshSource.DIRECT);
+    MeshSpec cache = MeshSpec.parse("clustermeshSource: cache\n" + clusters);
+    assertThat(cache.cacheMode()).isTrue();
+    assertThat(MeshSpec.parse(cache.toYaml())).isEqualTo(cache);
+    assertThatThrownBy(() -> MeshSpec.parse("clustermeshSource: kvstoremesh\n" + clusters))
+        .hasMessageContaining("clustermeshSource 'kvstoremesh' must be direct or cache");
+  }
+
+  @Test
   void refusesAnUnderlayOutsideTheBenchmarkingRange() {
     assertThatThrownBy(() -> MeshSpec.blog(IpPrefix.parse("192.168.1.0/24")))
         .hasMessageContaining("underlay 192.168.1.0/24 must be a /24 inside 198.18.0.0/15");
