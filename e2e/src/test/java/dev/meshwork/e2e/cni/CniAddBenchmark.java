@@ -27,6 +27,9 @@ import java.util.concurrent.Future;
  * reaped), which is steadier than latencies on a shared machine.
  *
  * <ol>
+ *   <li>{@code warmups} untimed ADD+DEL pairs through the plugin, so that the agent's side runs
+ *       compiled code as in an agent that has been up for a while (the plugin processes are new
+ *       JVMs either way);
  *   <li>{@code sequential} ADDs, each timed from process start to exit, each followed by an
  *       untimed DEL;
  *   <li>{@code rounds} rounds of {@code concurrent} ADDs started together, each timed from the
@@ -34,9 +37,10 @@ import java.util.concurrent.Future;
  * </ol>
  *
  * Run as root from the checkout root, after {@code ./mvnw -pl cni-plugin -am package}: {@code java
- * -cp <e2e test classpath> dev.meshwork.e2e.cni.CniAddBenchmark 30 20 5 300 netlink} (sequential
+ * -cp <e2e test classpath> dev.meshwork.e2e.cni.CniAddBenchmark 30 20 5 300 netlink 100} (sequential
  * ADDs, concurrent ADDs per round, rounds, pause in ms after each sequential ADD+DEL and each round,
- * so that a run in a real-time scheduling class leaves the CPUs to others now and then; link manager).
+ * so that a run in a real-time scheduling class leaves the CPUs to others now and then; link manager;
+ * warm-up ADD+DEL pairs, default 1).
  */
 public final class CniAddBenchmark {
   private CniAddBenchmark() {}
@@ -47,6 +51,7 @@ public final class CniAddBenchmark {
     int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 5;
     long pauseMillis = args.length > 3 ? Long.parseLong(args[3]) : 0;
     EndpointLinks links = args.length > 4 ? EndpointLinks.valueOf(args[4].toUpperCase(Locale.ROOT)) : EndpointLinks.NETLINK;
+    int warmups = args.length > 5 ? Integer.parseInt(args[5]) : 1;
     if (!NetworkNamespaces.isRoot()) {
       throw new IllegalStateException("CniAddBenchmark needs root (network namespaces)");
     }
@@ -62,9 +67,12 @@ public final class CniAddBenchmark {
         namespaces.add(node.namespaces.create("p" + i));
         node.publish(new PodRef("bench", "pod-" + i), 70_000 + i, "k8s:app=bench-" + i);
       }
-      // one untimed call so the page cache holds the JVM, the jar and the AOT cache
-      check(cni.run("ADD", "warm-up", namespaces.get(0).path(), "bench", "pod-0"));
-      check(cni.run("DEL", "warm-up", namespaces.get(0).path(), "bench", "pod-0"));
+      // Untimed: the page cache then holds the JVM, the jar and the AOT cache, and (with more than
+      // one) the agent's side is compiled, as in a long-running agent.
+      for (int i = 0; i < warmups; i++) {
+        check(cni.run("ADD", "warm-up", namespaces.get(0).path(), "bench", "pod-0"));
+        check(cni.run("DEL", "warm-up", namespaces.get(0).path(), "bench", "pod-0"));
+      }
 
       List<Double> seq = new ArrayList<>();
       long seqCpu = 0;
