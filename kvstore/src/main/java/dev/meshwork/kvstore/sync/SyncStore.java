@@ -13,6 +13,8 @@ import dev.meshwork.proto.v1.SyncedCanary;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.KeyValue;
+import io.etcd.jetcd.common.exception.ErrorCode;
+import io.etcd.jetcd.common.exception.EtcdException;
 import io.etcd.jetcd.lease.LeaseKeepAliveResponse;
 import io.etcd.jetcd.op.Op;
 import io.etcd.jetcd.options.DeleteOption;
@@ -38,16 +40,20 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -68,6 +74,12 @@ import org.slf4j.LoggerFactory;
  *       checked, instead of waiting out backoffs that grew during the outage;
  *   <li>writes every key on one lease that it keeps alive, so the keys vanish when the writer
  *       dies;
+ *   <li>bridges a previous writer's leases: at start it lists the keys under its prefix and its
+ *       canary, and keeps the (other) leases they are on alive until its own initial sync is
+ *       written (see below). A writer that was SIGKILLed leaves its keys on a lease nobody renews;
+ *       without the bridge they would expire if its successor (a restart, or a new leader) takes
+ *       longer than the TTL to learn and rewrite its whole state, and readers would drop
+ *       everything for a moment. Leases already gone are ignored;
  *   <li>after {@link #synced()} and once everything desired is written, deletes keys under its
  *       prefix that are no longer desired (left by a previous run), then writes the synced canary
  *       {@code <synced-prefix><cluster>/<kind>} (also on the lease);
@@ -76,8 +88,16 @@ import org.slf4j.LoggerFactory;
  *       is another etcd), and everything is rewritten on a new lease, canary last.
  * </ul>
  *
+ * <p>The initial sync puts every desired key again, equal value or not, so once the canary is
+ * written no desired key is left on a previous lease, and the keys that are no longer desired
+ * have been deleted: the store then stops keeping the previous leases alive and lets them expire
+ * (it does not revoke them, which would delete whatever is still attached). Until then the
+ * previous writer's keys stay, however long the owner takes to call {@link #synced()}, as they
+ * would had the previous writer kept running.
+ *
  * <p>{@link #close()} stops writing but does not revoke the lease: a writer that restarts or a
- * new leader rewrites the keys before they expire, so readers see no gap.
+ * new leader keeps it alive until it has rewritten the keys, so readers see no gap. The
+ * data-loss check looks only at the store's own lease, never at a bridged one.
  *
  * @param <T> the value type
  */
@@ -144,6 +164,13 @@ public final class SyncStore<T extends Message> implements AutoCloseable {
   private Client keepAliveOn;
   private volatile boolean keepAliveBroken;
   private long etcdClusterId;
+  /** Leases of a previous writer kept alive until the initial sync is written. */
+  private final Set<Long> bridged = new LinkedHashSet<>();
+  /** Shortest TTL granted to a bridged lease, in seconds; the keep-alive runs at a third of it. */
+  private long bridgedTtlSeconds;
+  private ScheduledFuture<?> bridgeKeepAlive;
+  /** The initial sync is written: previous leases are not (or no longer) bridged. */
+  private boolean bridgeEnded;
 
   private SyncStore(Builder<T> b) {
     this.connection = b.connection;
@@ -212,10 +239,14 @@ public final class SyncStore<T extends Message> implements AutoCloseable {
     return canaryKey;
   }
 
-  /** Starts writing in the background: grants the lease, then writes what is desired. */
+  /**
+   * Starts writing in the background: grants the lease, bridges the previous writer's leases,
+   * then writes what is desired.
+   */
   public void start() {
     worker.start();
     control.execute(() -> renewLease("start"));
+    control.execute(this::bridgePreviousLeases);
     control.scheduleWithFixedDelay(
         this::checkForDataLoss,
         checkInterval.toMillis(),
@@ -304,11 +335,17 @@ public final class SyncStore<T extends Message> implements AutoCloseable {
     return resyncCount.get();
   }
 
-  /** Stops writing. The lease is not revoked: keys stay until it expires (see class doc). */
+  /**
+   * Stops writing (again: a no-op). The lease is not revoked: keys stay until it expires (see
+   * class doc).
+   */
   @Override
   public void close() {
     lock.lock();
     try {
+      if (closed) {
+        return;
+      }
       closed = true;
       if (wakeup != null) {
         wakeup.cancel();
@@ -638,6 +675,7 @@ public final class SyncStore<T extends Message> implements AutoCloseable {
               PutOption.builder().withLeaseId(lease).build())
           .get(10, TimeUnit.SECONDS);
       LOG.info("{}: initial sync complete, wrote {}", name, canaryKey);
+      endBridge(lease);
       lock.lock();
       try {
         finishing = false;
@@ -661,9 +699,24 @@ public final class SyncStore<T extends Message> implements AutoCloseable {
 
   /** Lists the keys under the prefix and queues each undesired one for deletion. */
   private int enqueueUndesired(Client client) throws Exception {
+    int[] count = {0};
+    listKeys(client, kv -> {
+      String key = kv.getKey().toString(StandardCharsets.UTF_8);
+      if (!desired.containsKey(key)) {
+        enqueue(key);
+        count[0]++;
+      }
+    });
+    return count[0];
+  }
+
+  /**
+   * Passes every key under the prefix (without its value, but with its lease) to {@code each},
+   * page by page at one revision.
+   */
+  private void listKeys(Client client, Consumer<KeyValue> each) throws Exception {
     ByteSequence end = OptionsUtil.prefixEndOf(bytes(prefix));
     ByteSequence from = bytes(prefix);
-    int count = 0;
     long revision = 0;
     while (true) {
       GetOption.Builder option =
@@ -674,18 +727,121 @@ public final class SyncStore<T extends Message> implements AutoCloseable {
       var response = client.getKVClient().get(from, option.build()).get(30, TimeUnit.SECONDS);
       revision = response.getHeader().getRevision();
       List<KeyValue> kvs = response.getKvs();
-      for (KeyValue kv : kvs) {
-        String key = kv.getKey().toString(StandardCharsets.UTF_8);
-        if (!desired.containsKey(key)) {
-          enqueue(key);
-          count++;
-        }
-      }
+      kvs.forEach(each);
       if (!response.isMore() || kvs.isEmpty()) {
-        return count;
+        return;
       }
       from = kvs.getLast().getKey().concat(ByteSequence.from(new byte[] {0}));
     }
+  }
+
+  // ---- bridging the previous writer's leases (control thread) ----
+
+  /**
+   * Finds the leases, other than ours, that the keys under the prefix and the canary are on, and
+   * starts keeping them alive. Retried until it succeeds or the initial sync is written.
+   */
+  private void bridgePreviousLeases() {
+    if (closed || bridgeEnded) {
+      return;
+    }
+    try {
+      Client client = connection.client();
+      long own;
+      lock.lock();
+      try {
+        own = leaseId;
+      } finally {
+        lock.unlock();
+      }
+      Map<Long, Integer> keysPerLease = new TreeMap<>();
+      Consumer<KeyValue> tally = kv -> {
+        if (kv.getLease() != 0 && kv.getLease() != own) {
+          keysPerLease.merge(kv.getLease(), 1, Integer::sum);
+        }
+      };
+      listKeys(client, tally);
+      client.getKVClient()
+          .get(bytes(canaryKey), GetOption.builder().withKeysOnly(true).build())
+          .get(10, TimeUnit.SECONDS).getKvs().forEach(tally);
+      if (keysPerLease.isEmpty()) {
+        LOG.debug("{}: no keys of a previous writer on a lease", name);
+        return;
+      }
+      bridged.addAll(keysPerLease.keySet());
+      bridgedTtlSeconds = leaseTtl.toSeconds();
+      keepBridgedLeasesAlive();
+      if (bridged.isEmpty()) {
+        LOG.info("{}: the previous leases had already expired: {}", name, leaseList(keysPerLease));
+        return;
+      }
+      keysPerLease.keySet().retainAll(bridged);
+      LOG.info("{}: keeping the previous writer's leases alive until the initial sync is written:"
+          + " {}", name, leaseList(keysPerLease));
+    } catch (Exception e) {
+      LOG.warn("{}: looking for a previous writer's leases failed, retrying: {}", name, e.toString());
+      if (!closed) {
+        control.schedule(this::bridgePreviousLeases, 1, TimeUnit.SECONDS);
+      }
+    }
+  }
+
+  /**
+   * Renews every bridged lease once, drops those etcd no longer has, and schedules the next
+   * round at a third of the shortest TTL.
+   */
+  private void keepBridgedLeasesAlive() {
+    if (closed || bridgeEnded || bridged.isEmpty()) {
+      return;
+    }
+    for (var it = bridged.iterator(); it.hasNext(); ) {
+      long lease = it.next();
+      try {
+        long ttl = connection.client().getLeaseClient().keepAliveOnce(lease)
+            .get(5, TimeUnit.SECONDS).getTTL();
+        bridgedTtlSeconds = Math.min(bridgedTtlSeconds, ttl);
+      } catch (ExecutionException e) {
+        if (e.getCause() instanceof EtcdException etcd && etcd.getErrorCode() == ErrorCode.NOT_FOUND) {
+          LOG.info("{}: previous lease {} has expired, no longer keeping it alive",
+              name, Long.toHexString(lease));
+          it.remove();
+        } else {
+          LOG.debug("{}: keeping previous lease {} alive failed, retrying: {}",
+              name, Long.toHexString(lease), e.getCause().toString());
+        }
+      } catch (Exception e) {
+        LOG.debug("{}: keeping previous lease {} alive failed, retrying: {}",
+            name, Long.toHexString(lease), e.toString());
+      }
+    }
+    if (!bridged.isEmpty() && !closed) {
+      long periodMillis = Math.max(1000, bridgedTtlSeconds * 1000 / 3);
+      bridgeKeepAlive =
+          control.schedule(this::keepBridgedLeasesAlive, periodMillis, TimeUnit.MILLISECONDS);
+    }
+  }
+
+  /**
+   * The initial sync is written on {@code lease}: every desired key is on it and the undesired
+   * ones are deleted, so the previous leases are left to expire.
+   */
+  private void endBridge(long lease) {
+    bridgeEnded = true;
+    if (bridgeKeepAlive != null) {
+      bridgeKeepAlive.cancel(false);
+    }
+    if (!bridged.isEmpty()) {
+      LOG.info("{}: every key is on lease {} now; no longer keeping the previous leases {} alive"
+          + " (they expire within {} s)", name, Long.toHexString(lease),
+          bridged.stream().map(Long::toHexString).toList(), bridgedTtlSeconds);
+      bridged.clear();
+    }
+  }
+
+  private static String leaseList(Map<Long, Integer> keysPerLease) {
+    List<String> parts = new ArrayList<>();
+    keysPerLease.forEach((lease, keys) -> parts.add(Long.toHexString(lease) + " (" + keys + " keys)"));
+    return String.join(", ", parts);
   }
 
   // ---- lease and data-loss detection (control thread) ----
