@@ -27,6 +27,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Function;
 import java.util.stream.Collectors;
 
 /**
@@ -39,6 +40,8 @@ public final class BlogMesh implements AutoCloseable {
 
   public static final String TEST = "k8s-test-cluster";
   public static final String SHARED = "k8s-shared-cluster";
+  /** The cluster the blog's policy admits; only in {@link #upThreeClustersWithBlogManifests}. */
+  public static final String PRODUCTION = "k8s-production-cluster";
   public static final String NAMESPACE = "testing";
   public static final String BACKEND_URL = "http://backend-svc.testing.svc.cluster.local";
 
@@ -73,21 +76,48 @@ public final class BlogMesh implements AutoCloseable {
   /** As above, with the agents reading the remote clusters from {@code source} (cache: through kvstore-sync). */
   public static BlogMesh upWithBlogManifests(String prefixBase, int underlayFrom, int underlayTo,
       MeshSpec.ClustermeshSource source) throws Exception {
+    return up(prefixBase, underlayFrom, underlayTo,
+        underlay -> MeshSpec.blog(underlay).withClustermeshSource(source), List.of(TEST));
+  }
+
+  /**
+   * The mesh of the blog's policy: k8s-test-cluster (id 1), k8s-shared-cluster (id 2) and
+   * k8s-production-cluster (id 3, 10.3.0.0/16), one node each; the shared cluster gets its blog
+   * manifest, the test and production clusters both get the blog's frontend manifest
+   * (k8s-test-cluster.yaml, unchanged), and both clusters' frontends are answered before this returns.
+   */
+  public static BlogMesh upThreeClustersWithBlogManifests(String prefixBase, int underlayFrom, int underlayTo)
+      throws Exception {
+    IpPrefix services = IpPrefix.parse("10.100.0.0/16");
+    return up(prefixBase, underlayFrom, underlayTo, underlay -> new MeshSpec(underlay, List.of(
+            new MeshSpec.Cluster(TEST, 1, IpPrefix.parse("10.1.0.0/16"), services, List.of("test-1")),
+            new MeshSpec.Cluster(SHARED, 2, IpPrefix.parse("10.2.0.0/16"), services, List.of("shared-1")),
+            new MeshSpec.Cluster(PRODUCTION, 3, IpPrefix.parse("10.3.0.0/16"), services, List.of("prod-1"))),
+        MeshSpec.ClustermeshSource.DIRECT), List.of(TEST, PRODUCTION));
+  }
+
+  private static BlogMesh up(String prefixBase, int underlayFrom, int underlayTo,
+      Function<IpPrefix, MeshSpec> spec, List<String> frontendClusters) throws Exception {
     String prefix = prefixBase + HexFormat.of().toHexDigits((short) ThreadLocalRandom.current().nextInt());
     IpPrefix underlay =
         IpPrefix.parse("198.19." + ThreadLocalRandom.current().nextInt(underlayFrom, underlayTo) + ".0/24");
     Path home = SandboxCli.home();
     RunDir runDir = new RunDir(Path.of("/tmp", prefix));
-    Sandbox sandbox = Sandbox.up(MeshSpec.blog(underlay).withClustermeshSource(source), runDir, prefix, home,
+    Sandbox sandbox = Sandbox.up(spec.apply(underlay), runDir, prefix, home,
         line -> System.out.println("sandbox " + prefix + ": " + line));
     BlogMesh mesh = new BlogMesh(sandbox, prefix, home);
     try {
       mesh.apply(SHARED, "k8s-shared-cluster.yaml");
-      mesh.apply(TEST, "k8s-test-cluster.yaml");
-      // On a loaded machine the kubelet shim may not have created the frontend pod yet: exec then throws.
-      await("a first answer from backend-svc").atMost(Duration.ofSeconds(180)).pollInterval(Duration.ofMillis(500))
-          .ignoreExceptionsInstanceOf(IOException.class)
-          .until(() -> mesh.request().isPresent());
+      for (String cluster : frontendClusters) {
+        mesh.apply(cluster, "k8s-test-cluster.yaml");
+      }
+      for (String cluster : frontendClusters) {
+        // On a loaded machine the kubelet shim may not have created the frontend pod yet: exec then throws.
+        await("a first answer from backend-svc in " + cluster).atMost(Duration.ofSeconds(180))
+            .pollInterval(Duration.ofMillis(500))
+            .ignoreExceptionsInstanceOf(IOException.class)
+            .until(() -> mesh.request(cluster).isPresent());
+      }
       return mesh;
     } catch (Exception | AssertionError e) {
       mesh.close();
@@ -99,9 +129,14 @@ public final class BlogMesh implements AutoCloseable {
     Manifests.apply(sandbox.client(cluster), home.resolve("examples/blog").resolve(exampleFile));
   }
 
-  /** One request from a frontend pod to backend-svc; the answering pod's name, or empty. */
+  /** One request from a test-cluster frontend pod to backend-svc; the answering pod's name, or empty. */
   public Optional<String> request() throws IOException {
-    Sandbox.ExecResult result = sandbox.exec(TEST, NAMESPACE, "frontend", Duration.ofSeconds(5),
+    return request(TEST);
+  }
+
+  /** One request from a frontend pod of {@code cluster} to backend-svc; the answering pod's name, or empty. */
+  public Optional<String> request(String cluster) throws IOException {
+    Sandbox.ExecResult result = sandbox.exec(cluster, NAMESPACE, "frontend", Duration.ofSeconds(5),
         "timeout", "3", "busybox", "wget", "-q", "-O", "-", BACKEND_URL);
     return result.ok() && !result.output().isBlank() ? Optional.of(result.output().strip()) : Optional.empty();
   }
